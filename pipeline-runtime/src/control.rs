@@ -1,0 +1,60 @@
+//! The state one run shares between its workers: stop flag, wake-up signal, first error.
+
+use crate::Error;
+use crossbeam_channel::{Receiver, Sender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A message type with no values: the stop signal is the channel disconnecting.
+pub(crate) enum Never {}
+
+pub(crate) struct Control {
+    stopped: AtomicBool,
+    first_error: Mutex<Option<Error>>,
+    /// Dropped on stop, which wakes every worker blocked in a `select!` on `signal`.
+    wake: Mutex<Option<Sender<Never>>>,
+    signal: Receiver<Never>,
+}
+
+impl Control {
+    pub(crate) fn new() -> Arc<Self> {
+        let (wake, signal) = crossbeam_channel::bounded(0);
+        Arc::new(Self {
+            stopped: AtomicBool::new(false),
+            first_error: Mutex::new(None),
+            wake: Mutex::new(Some(wake)),
+            signal,
+        })
+    }
+
+    #[inline]
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// Disconnects when the run stops; select on it beside any blocking queue operation.
+    pub(crate) fn signal(&self) -> &Receiver<Never> {
+        &self.signal
+    }
+
+    /// Stops every worker at its next item or blocking queue operation.
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+        lock(&self.wake).take();
+    }
+
+    /// Records `error` unless an earlier one is already recorded, then stops the run.
+    pub(crate) fn fail(&self, error: Error) {
+        lock(&self.first_error).get_or_insert(error);
+        self.stop();
+    }
+
+    pub(crate) fn take_error(&self) -> Option<Error> {
+        lock(&self.first_error).take()
+    }
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

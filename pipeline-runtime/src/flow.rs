@@ -1,0 +1,586 @@
+//! Building a pipeline stage by stage ([`Stream`], [`Pipeline`]) and running it
+//! ([`Handle`], [`Iter`]).
+
+use crate::control::{lock, Control};
+use crate::queue::queue;
+use crate::{BoxError, Consume, Error, Input, MapItem, Output, Produce, Transform};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// Capacity, in items, of a stage's input queue unless its options say otherwise.
+pub const DEFAULT_BUFFER: usize = 1024;
+
+/// How a stage runs: its name, how many workers, how big its input queue is, and
+/// whether several workers keep the input order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    name: String,
+    workers: usize,
+    buffer: usize,
+    ordered: bool,
+}
+
+impl Options {
+    /// One worker, a queue of [`DEFAULT_BUFFER`] items, unordered.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            workers: 1,
+            buffer: DEFAULT_BUFFER,
+            ordered: false,
+        }
+    }
+
+    /// Runs `workers` threads for this stage; 0 makes the run fail with an [`Error`].
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers;
+        self
+    }
+
+    /// Holds at most `items` items in this stage's input queue (0: hand-over only).
+    pub fn buffer(mut self, items: usize) -> Self {
+        self.buffer = items;
+        self
+    }
+
+    /// With several workers, an item-form stage emits its outputs in input order.
+    pub fn ordered(mut self, ordered: bool) -> Self {
+        self.ordered = ordered;
+        self
+    }
+
+    /// The stage's name, as errors and thread names give it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.workers == 0 {
+            return Err(Error::invalid(
+                &self.name,
+                "`workers` must be at least 1, got 0".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The threads of one run, as they are started.
+struct Launch {
+    control: Arc<Control>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Launch {
+    fn new() -> Self {
+        Self {
+            control: Control::new(),
+            threads: Vec::new(),
+        }
+    }
+
+    /// Starts worker `worker` of stage `opts` on a thread named `stage#worker`; a panic
+    /// or `Err` in `body` fails the run with an error naming both.
+    fn spawn<B>(&mut self, opts: &Options, worker: usize, body: B) -> Result<(), Error>
+    where
+        B: FnOnce() -> Result<(), BoxError> + Send + 'static,
+    {
+        let control = Arc::clone(&self.control);
+        let stage = opts.name.clone();
+        let thread = thread::Builder::new()
+            .name(format!("{stage}#{worker}"))
+            .spawn(move || match panic::catch_unwind(AssertUnwindSafe(body)) {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => control.fail(Error::failed(&stage, worker, error)),
+                Err(payload) => control.fail(Error::panicked(&stage, worker, payload)),
+            })
+            .map_err(|e| Error::spawn(&opts.name, e))?;
+        self.threads.push(thread);
+        Ok(())
+    }
+
+    fn output<T>(&self, capacity: usize) -> (Output<T>, Input<T>) {
+        let (tx, rx) = queue(capacity);
+        (
+            Output::new(tx, Arc::clone(&self.control)),
+            Input::new(rx, Arc::clone(&self.control)),
+        )
+    }
+}
+
+fn join_all(threads: &mut Vec<JoinHandle<()>>) {
+    for thread in threads.drain(..) {
+        // Worker bodies catch their own panics; a thread can only fail here if
+        // dropping its queues panicked, which the run's first error already covers.
+        let _ = thread.join();
+    }
+}
+
+type LaunchStream<T> = Box<dyn FnOnce(&mut Launch, Output<T>) -> Result<(), Error> + Send>;
+
+/// A stream of `T` produced by some stages, not yet connected to what reads it.
+///
+/// Add stages with [`transform`](Self::transform) and [`map`](Self::map), end it
+/// with [`consume`](Self::consume), or iterate over it on the calling thread
+/// (`Stream` is `IntoIterator<Item = Result<T, Error>>`).
+pub struct Stream<T> {
+    launch: LaunchStream<T>,
+}
+
+impl<T> fmt::Debug for Stream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Stream(..)")
+    }
+}
+
+impl<T: Send + 'static> Stream<T> {
+    /// A stream yielded by `opts.workers` producer workers, each running its own clone of `p`.
+    pub fn produce<P: Produce<Item = T>>(opts: Options, p: P) -> Self {
+        Self {
+            launch: Box::new(move |launch, out| {
+                opts.check()?;
+                for worker in 0..opts.workers {
+                    let p = p.clone();
+                    let mut out = out.clone();
+                    launch.spawn(&opts, worker, move || p.produce(&mut out))?;
+                }
+                Ok(())
+            }),
+        }
+    }
+
+    /// Fan-in: one stream of the items of both, in whatever order they come.
+    pub fn merge(self, other: Stream<T>) -> Self {
+        Self {
+            launch: Box::new(move |launch, out| {
+                (self.launch)(launch, out.clone())?;
+                (other.launch)(launch, out)
+            }),
+        }
+    }
+
+    /// Runs a stream-form stage: each worker maps its share of this stream.
+    pub fn transform<S: Transform<In = T>>(self, opts: Options, stage: S) -> Stream<S::Out> {
+        Stream {
+            launch: Box::new(move |launch, out| {
+                opts.check()?;
+                let (upstream, input) = launch.output(opts.buffer);
+                (self.launch)(launch, upstream)?;
+                for worker in 0..opts.workers {
+                    let stage = stage.clone();
+                    let input = input.share();
+                    let mut out = out.clone();
+                    launch.spawn(&opts, worker, move || stage.transform(input, &mut out))?;
+                }
+                Ok(())
+            }),
+        }
+    }
+
+    /// Runs an item-form stage; with `opts.ordered` and several workers, outputs keep
+    /// the input order, through a reorder window of bounded size.
+    pub fn map<M: MapItem<In = T>>(self, opts: Options, stage: M) -> Stream<M::Out> {
+        Stream {
+            launch: Box::new(move |launch, out| {
+                opts.check()?;
+                let (upstream, input) = launch.output(opts.buffer);
+                (self.launch)(launch, upstream)?;
+                let in_order = (opts.ordered && opts.workers > 1)
+                    .then(|| Arc::new(InOrder::new(input.share(), opts.workers)));
+                for worker in 0..opts.workers {
+                    let mut stage = stage.clone();
+                    let mut out = out.clone();
+                    match &in_order {
+                        Some(in_order) => {
+                            let in_order = Arc::clone(in_order);
+                            launch
+                                .spawn(&opts, worker, move || in_order.run(&mut stage, &mut out))?;
+                        }
+                        None => {
+                            let input = input.share();
+                            launch.spawn(&opts, worker, move || {
+                                map_all(input, &mut stage, &mut out)
+                            })?;
+                        }
+                    }
+                }
+                Ok(())
+            }),
+        }
+    }
+
+    /// Ends the stream in a consumer with one worker; the run's result is its value.
+    ///
+    /// Fails the run if `opts` asks for more than one worker: use
+    /// [`consume_each`](Self::consume_each) for that.
+    pub fn consume<C: Consume<In = T>>(self, opts: Options, consumer: C) -> Pipeline<C::Output> {
+        if opts.workers > 1 {
+            let reason = format!(
+                "a consumer with {} workers returns one value per worker; build it with `consume_each`",
+                opts.workers
+            );
+            return Pipeline {
+                launch: Box::new(move |_| Err(Error::invalid(&opts.name, reason))),
+            };
+        }
+        let each = self.consume_each(opts, consumer);
+        Pipeline {
+            launch: Box::new(move |launch| {
+                let collect = (each.launch)(launch)?;
+                Ok(Box::new(move || collect()?.pop()))
+            }),
+        }
+    }
+
+    /// Ends the stream in a consumer with `opts.workers` workers; the run's result is
+    /// their values, in worker order.
+    pub fn consume_each<C: Consume<In = T>>(
+        self,
+        opts: Options,
+        consumer: C,
+    ) -> Pipeline<Vec<C::Output>> {
+        Pipeline {
+            launch: Box::new(move |launch| {
+                opts.check()?;
+                let (upstream, input) = launch.output(opts.buffer);
+                (self.launch)(launch, upstream)?;
+                let results: Arc<Mutex<Vec<Option<C::Output>>>> =
+                    Arc::new(Mutex::new((0..opts.workers).map(|_| None).collect()));
+                for worker in 0..opts.workers {
+                    let consumer = consumer.clone();
+                    let input = input.share();
+                    let results = Arc::clone(&results);
+                    launch.spawn(&opts, worker, move || {
+                        let value = consumer.consume(input)?;
+                        lock(&results)[worker] = Some(value);
+                        Ok(())
+                    })?;
+                }
+                Ok(Box::new(move || {
+                    std::mem::take(&mut *lock(&results)).into_iter().collect()
+                }))
+            }),
+        }
+    }
+
+    /// Broadcast: `N` streams that each get every item of this one (cloned).
+    ///
+    /// A branch that finishes early stops getting items; the others go on.
+    pub fn broadcast<const N: usize>(self) -> [Stream<T>; N]
+    where
+        T: Clone,
+    {
+        struct Tee<T> {
+            upstream: Option<LaunchStream<T>>,
+            outputs: Vec<Output<T>>,
+        }
+        let tee = Arc::new(Mutex::new(Tee {
+            upstream: Some(self.launch),
+            outputs: Vec::new(),
+        }));
+        std::array::from_fn(|_| {
+            let tee = Arc::clone(&tee);
+            Stream {
+                launch: Box::new(move |launch, out| {
+                    let mut tee = lock(&tee);
+                    tee.outputs.push(out);
+                    if tee.outputs.len() < N {
+                        return Ok(());
+                    }
+                    let outputs = std::mem::take(&mut tee.outputs);
+                    match tee.upstream.take() {
+                        Some(upstream) => {
+                            drop(tee);
+                            let out = Output::broadcast(outputs, Arc::clone(&launch.control));
+                            upstream(launch, out)
+                        }
+                        None => Ok(()),
+                    }
+                }),
+            }
+        })
+    }
+}
+
+fn map_all<M: MapItem>(
+    input: Input<M::In>,
+    stage: &mut M,
+    out: &mut Output<M::Out>,
+) -> Result<(), BoxError> {
+    for item in input {
+        if let Some(mapped) = stage.map(item)? {
+            if out.push(mapped).is_err() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An ordered item-form stage: items are numbered as workers take them, and leave
+/// in that order. At most `window` numbers are handed out beyond the oldest one
+/// still in flight, which bounds the results held back.
+struct InOrder<T, U> {
+    taker: Mutex<(Input<T>, u64)>,
+    reorder: Mutex<Reorder<U>>,
+    advanced: Condvar,
+    window: u64,
+}
+
+struct Reorder<U> {
+    next: u64,
+    done: BTreeMap<u64, Option<U>>,
+}
+
+impl<T, U> InOrder<T, U> {
+    fn new(input: Input<T>, workers: usize) -> Self {
+        Self {
+            taker: Mutex::new((input, 0)),
+            reorder: Mutex::new(Reorder {
+                next: 0,
+                done: BTreeMap::new(),
+            }),
+            advanced: Condvar::new(),
+            window: 64 * workers as u64,
+        }
+    }
+
+    fn run<M: MapItem<In = T, Out = U>>(
+        &self,
+        stage: &mut M,
+        out: &mut Output<U>,
+    ) -> Result<(), BoxError> {
+        loop {
+            let (seq, item) = {
+                let mut taker = lock(&self.taker);
+                let Some(item) = taker.0.next() else {
+                    return Ok(());
+                };
+                taker.1 += 1;
+                (taker.1 - 1, item)
+            };
+            if !self.wait_for_window(seq, out.control()) {
+                return Ok(());
+            }
+            let mapped = stage.map(item)?;
+            let mut reorder = lock(&self.reorder);
+            reorder.done.insert(seq, mapped);
+            loop {
+                let next = reorder.next;
+                let Some(ready) = reorder.done.remove(&next) else {
+                    break;
+                };
+                reorder.next += 1;
+                if let Some(ready) = ready {
+                    if out.push(ready).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            self.advanced.notify_all();
+        }
+    }
+
+    /// Waits until `seq` is inside the window; false if the run stopped meanwhile.
+    fn wait_for_window(&self, seq: u64, control: &Control) -> bool {
+        let mut reorder = lock(&self.reorder);
+        while seq >= reorder.next + self.window {
+            if control.is_stopped() {
+                return false;
+            }
+            // The worker holding `reorder.next` never waits here, so this ends; the
+            // timeout only lets a stopped run be noticed.
+            reorder = self
+                .advanced
+                .wait_timeout(reorder, Duration::from_millis(10))
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+type Collect<Out> = Box<dyn FnOnce() -> Option<Out> + Send>;
+type LaunchPipeline<Out> = Box<dyn FnOnce(&mut Launch) -> Result<Collect<Out>, Error> + Send>;
+
+/// A complete pipeline, ending in consumers, ready to [`run`](Self::run) or
+/// [`spawn`](Self::spawn); its result is `Out`.
+pub struct Pipeline<Out> {
+    launch: LaunchPipeline<Out>,
+}
+
+impl<Out> fmt::Debug for Pipeline<Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pipeline(..)")
+    }
+}
+
+impl<Out: Send + 'static> Pipeline<Out> {
+    /// Runs every stage on its own threads, waits for all of them, and returns the
+    /// consumers' result or the first failure.
+    pub fn run(self) -> Result<Out, Error> {
+        self.spawn().join()
+    }
+
+    /// Starts every stage on its own threads and returns at once.
+    pub fn spawn(self) -> Handle<Out> {
+        let mut launch = Launch::new();
+        let collect = match (self.launch)(&mut launch) {
+            Ok(collect) => Some(collect),
+            Err(error) => {
+                launch.control.fail(error);
+                None
+            }
+        };
+        Handle {
+            control: launch.control,
+            threads: launch.threads,
+            collect,
+        }
+    }
+}
+
+/// Pipelines that can run side by side as one, their results in a tuple: tuples of
+/// up to eight [`Pipeline`]s. Broadcast branches are joined this way.
+pub trait Join {
+    /// The tuple of results.
+    type Output: Send + 'static;
+    /// One pipeline that runs them all.
+    fn join(self) -> Pipeline<Self::Output>;
+}
+
+macro_rules! join_tuple {
+    ($($P:ident $i:tt),+) => {
+        impl<$($P: Send + 'static),+> Join for ($(Pipeline<$P>,)+) {
+            type Output = ($($P,)+);
+            fn join(self) -> Pipeline<Self::Output> {
+                Pipeline {
+                    launch: Box::new(move |launch| {
+                        let collect = ($((self.$i.launch)(launch)?,)+);
+                        Ok(Box::new(move || Some(($((collect.$i)()?,)+))))
+                    }),
+                }
+            }
+        }
+    };
+}
+
+join_tuple!(A 0, B 1);
+join_tuple!(A 0, B 1, C 2);
+join_tuple!(A 0, B 1, C 2, D 3);
+join_tuple!(A 0, B 1, C 2, D 3, E 4);
+join_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
+join_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+join_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// A running pipeline. [`join`](Self::join) waits for its result; dropping the handle
+/// cancels the run and waits for its threads, so none outlives it.
+pub struct Handle<Out> {
+    control: Arc<Control>,
+    threads: Vec<JoinHandle<()>>,
+    collect: Option<Collect<Out>>,
+}
+
+impl<Out> fmt::Debug for Handle<Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("threads", &self.threads.len())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+impl<Out> Handle<Out> {
+    /// Stops every stage at its next item or queue operation; [`join`](Self::join)
+    /// then returns an error for which [`Error::is_cancelled`] is true, unless a
+    /// stage had already failed.
+    pub fn cancel(&self) {
+        self.control.fail(Error::cancelled());
+    }
+
+    /// Whether every thread of the run has ended.
+    pub fn is_finished(&self) -> bool {
+        self.threads.iter().all(JoinHandle::is_finished)
+    }
+
+    /// Waits for every thread of the run, then returns the result or the first failure.
+    pub fn join(mut self) -> Result<Out, Error> {
+        join_all(&mut self.threads);
+        if let Some(error) = self.control.take_error() {
+            return Err(error);
+        }
+        self.collect
+            .take()
+            .and_then(|collect| collect())
+            .ok_or_else(Error::cancelled)
+    }
+}
+
+impl<Out> Drop for Handle<Out> {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            self.control.stop();
+            join_all(&mut self.threads);
+        }
+    }
+}
+
+impl<T: Send + 'static> IntoIterator for Stream<T> {
+    type Item = Result<T, Error>;
+    type IntoIter = Iter<T>;
+
+    /// Starts the stages and iterates over the stream on the calling thread.
+    fn into_iter(self) -> Iter<T> {
+        let mut launch = Launch::new();
+        let (upstream, input) = launch.output(DEFAULT_BUFFER);
+        if let Err(error) = (self.launch)(&mut launch, upstream) {
+            launch.control.fail(error);
+        }
+        Iter {
+            input: Some(input),
+            control: launch.control,
+            threads: launch.threads,
+        }
+    }
+}
+
+/// A pipeline without a consumer, iterated on the calling thread. After an `Err` it
+/// ends; dropping it early stops every stage and waits for their threads.
+pub struct Iter<T> {
+    input: Option<Input<T>>,
+    control: Arc<Control>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl<T> fmt::Debug for Iter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("threads", &self.threads.len())
+            .finish()
+    }
+}
+
+impl<T> Iterator for Iter<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Result<T, Error>> {
+        if let Some(item) = self.input.as_mut()?.next() {
+            return Some(Ok(item));
+        }
+        self.input = None;
+        join_all(&mut self.threads);
+        self.control.take_error().map(Err)
+    }
+}
+
+impl<T> Drop for Iter<T> {
+    fn drop(&mut self) {
+        self.input = None;
+        self.control.stop();
+        join_all(&mut self.threads);
+    }
+}

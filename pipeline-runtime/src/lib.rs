@@ -1,0 +1,37 @@
+//! The thread runtime behind the `pipeline` crate: stages run on their own threads,
+//! joined by bounded queues; a failure anywhere stops the whole run and names the
+//! stage and worker where it happened.
+//!
+//! This crate needs no macro: build a pipeline from closures and run it.
+//!
+//! ```
+//! use pipeline_runtime::{consumer, map, producer, Options, Stream};
+//!
+//! let total = Stream::produce(Options::new("numbers"), producer(|| 0..10u64))
+//!     .map(Options::new("square").workers(4), map(|x: u64| x * x))
+//!     .consume(Options::new("total"), consumer(|xs| xs.sum::<u64>()))
+//!     .run()?;
+//! assert_eq!(total, 285);
+//! # Ok::<(), pipeline_runtime::Error>(())
+//! ```
+//!
+//! Most users reach it through the `pipeline` crate's attributes and `pipeline!`.
+
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod control;
+mod error;
+mod flow;
+mod queue;
+mod stage;
+
+#[doc(hidden)]
+pub mod glue;
+
+pub use error::{BoxError, Error};
+pub use flow::{Handle, Iter, Join, Options, Pipeline, Stream, DEFAULT_BUFFER};
+pub use queue::{Input, Output, Stopped};
+pub use stage::{
+    consumer, feed, filter_map, map, map_item, producer, transform, try_feed, try_map, Consume,
+    FnStage, ItemFn, MapItem, Produce, Transform,
+};

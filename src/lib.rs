@@ -1,0 +1,124 @@
+//! Write your algorithm as plain iterator functions, test it sequentially, then run
+//! it concurrently with one attribute per function: each becomes a stage on its own
+//! threads, joined to the next by a bounded queue. A failure anywhere stops
+//! everything and says where.
+//!
+//! ```
+//! use pipeline::{consumer, pipeline, producer, stage};
+//!
+//! #[producer]
+//! fn numbers(n: u64) -> impl Iterator<Item = u64> {
+//!     0..n
+//! }
+//!
+//! #[stage(workers = 4)]
+//! fn square(xs: impl Iterator<Item = u64>) -> impl Iterator<Item = u64> {
+//!     xs.map(|x| x * x)
+//! }
+//!
+//! #[consumer]
+//! fn total(xs: impl Iterator<Item = u64>) -> u64 {
+//!     xs.sum()
+//! }
+//!
+//! fn main() -> Result<(), pipeline::Error> {
+//!     assert_eq!(total(square(numbers(10))), 285); // sequential: plain calls
+//!     let sum = pipeline!(numbers(10) => square => total).run()?; // concurrent
+//!     assert_eq!(sum, 285);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Stages
+//!
+//! The attribute leaves the function exactly as written, still callable and
+//! unit-testable, and adds a *stage type* of the same name that `pipeline!` refers to.
+//!
+//! | attribute | signature | runs |
+//! |---|---|---|
+//! | `#[producer]` | `fn(args..) -> R` where `R: IntoIterator<Item = T>`, or `-> Result<R, E>` | once per worker |
+//! | `#[stage]`, stream form | `fn(input: impl Iterator<Item = T>, args..) -> R`, `R: IntoIterator<Item = U>` | once per worker, over that worker's share of the input |
+//! | `#[stage]`, item form | `fn(item: T, args..) -> U`; `-> Option<U>` drops `None`; `-> Result<U, E>` fails on `Err` | once per item |
+//! | `#[consumer]` | `fn(input: impl Iterator<Item = T>, args..) -> R`, or `-> Result<R, E>` | once per worker |
+//!
+//! The first parameter decides the form: `impl Iterator<Item = T>` (or a generic
+//! `I: Iterator<Item = T>`) is the stream form; any other type is the item form. The
+//! other parameters are arguments written in `pipeline!` (`scale(2.5)`), cloned for
+//! each worker (and, in the item form, for each item). A return type whose last path
+//! segment is `Result` is fallible; its error must convert into [`BoxError`].
+//!
+//! Options, on every attribute:
+//! - `workers = <expr>`: how many threads run the stage (default 1), evaluated when
+//!   the pipeline is built; a literal `0` is a compile error, a computed 0 an [`Error`].
+//!   A consumer with a `workers` option other than the literal `1` returns `Vec<R>`,
+//!   one value per worker, in worker order.
+//! - `buffer = <expr>`: capacity of the stage's input queue, in items (default
+//!   [`DEFAULT_BUFFER`]).
+//! - `name = "..."`: the name errors and thread names use (default: the function's).
+//!
+//! and on `#[stage]` only, `ordered`: with several workers, outputs leave in input
+//! order. Item form only: a stream-form worker maps a whole stream, so its outputs
+//! cannot be traced back to its inputs.
+//!
+//! # `pipeline!`
+//!
+//! ```text
+//! pipeline!( numbers(10) => square => total )              linear
+//! pipeline!( [numbers(5), numbers(7)] => square => total )  fan-in: producers merged
+//! pipeline!( numbers(10) => square => [total, count] )     broadcast: each branch gets every item
+//! pipeline!( numbers(10) => [square => total, count] )     a branch may be a chain
+//! pipeline!( numbers(10) => square )                       no consumer: iterate on the caller
+//! ```
+//!
+//! With a consumer, `pipeline!` gives a [`Pipeline`]: [`run`](Pipeline::run) blocks and
+//! returns the consumer's value (a tuple for a broadcast, in branch order);
+//! [`spawn`](Pipeline::spawn) returns a [`Handle`] to [`cancel`](Handle::cancel) or
+//! [`join`](Handle::join). Without one, it gives a [`Stream`], an
+//! `IntoIterator<Item = Result<T, Error>>` iterated on the calling thread.
+//!
+//! A wrong edge is a compile error on your tokens that names both stages and both item
+//! types: `` `numbers` yields `u64` but `parse` takes `String` ``.
+//!
+//! # Guarantees
+//!
+//! - **No sentinels.** A stream ends when the queue closes, after the last upstream
+//!   worker ends; any item type flows, `Option` with `None` values and `()` included.
+//! - **Bounded memory.** Every queue and the reorder window of an ordered stage are bounded.
+//! - **Failure stops everything, and says where.** A panic or `Err` in any worker makes
+//!   the run return an [`Error`] naming the stage, the worker and the message
+//!   (`` stage `parse` worker 2 panicked: bad header ``), waking workers blocked on
+//!   full or empty queues; [`source`](std::error::Error::source) gives your own error.
+//! - **Early stop propagates upstream.** A consumer that returns early, a dropped
+//!   iterator, or [`Handle::cancel`] stops every upstream stage at its next item.
+//! - **Nothing leaks.** When `run`, `join` or the iterator's drop returns, every thread
+//!   the run started has been joined. Worker threads are named `stage#worker`.
+//! - **Sequential equivalence.** For stages without shared state, the concurrent run
+//!   yields the same multiset as the nested calls; the same sequence where every stage
+//!   has one worker or is `ordered`.
+//!
+//! # Without macros
+//!
+//! Everything the macros do goes through the runtime's builder, usable directly:
+//! [`Stream::produce`], [`Stream::transform`], [`Stream::map`], [`Stream::consume`],
+//! with the closure adapters of [`runtime`], such as [`runtime::producer`] and
+//! [`runtime::map`].
+
+#![deny(missing_docs, missing_debug_implementations)]
+
+pub use pipeline_macros::{consumer, pipeline, producer, stage};
+pub use pipeline_runtime::{
+    BoxError, Error, Handle, Input, Iter, Options, Output, Pipeline, Stream, DEFAULT_BUFFER,
+};
+
+/// The runtime the macros expand to, usable without them: the builder, the stage
+/// traits and closure adapters for them.
+pub use pipeline_runtime as runtime;
+
+// Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use pipeline_runtime::glue::*;
+    pub use pipeline_runtime::{
+        feed, try_feed, BoxError, Consume, Input, MapItem, Options, Output, Produce, Transform,
+    };
+}
