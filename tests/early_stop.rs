@@ -1,0 +1,102 @@
+//! Guarantee 4: a consumer that stops early, a dropped iterator and `cancel()` stop
+//! every upstream stage, and the run returns.
+
+mod common;
+
+use common::no_hang;
+use pipeline::{consumer, pipeline, producer, stage};
+use std::sync::mpsc::{sync_channel, SyncSender};
+
+#[producer]
+fn naturals() -> impl Iterator<Item = u64> {
+    0..
+}
+
+#[stage(workers = 3)]
+fn double(x: u64) -> u64 {
+    x * 2
+}
+
+#[stage(workers = 2, ordered)]
+fn inc(x: u64) -> u64 {
+    x + 1
+}
+
+#[stage(workers = 2)]
+fn pass(xs: impl Iterator<Item = u64>) -> impl Iterator<Item = u64> {
+    xs
+}
+
+#[consumer]
+fn first_ten(xs: impl Iterator<Item = u64>) -> Vec<u64> {
+    xs.take(10).collect()
+}
+
+#[consumer]
+fn signal_then_drain(xs: impl Iterator<Item = u64>, started: SyncSender<()>) -> u64 {
+    let mut n = 0;
+    for _ in xs {
+        if n == 0 {
+            started.send(()).unwrap();
+        }
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn a_consumer_that_returns_early_stops_an_infinite_producer() {
+    let got = no_hang("take(10)", || {
+        pipeline!(naturals() => double => inc => pass => first_ten)
+            .run()
+            .unwrap()
+    });
+    assert_eq!(got.len(), 10);
+    assert!(got.iter().all(|x| x % 2 == 1));
+}
+
+#[test]
+fn one_broadcast_branch_stopping_early_leaves_the_other_running() {
+    let (few, evens) = no_hang("broadcast take", || {
+        pipeline!(naturals() => [first_ten, double => first_ten])
+            .run()
+            .unwrap()
+    });
+    assert_eq!(few.len(), 10);
+    assert_eq!(evens.len(), 10);
+}
+
+#[test]
+fn dropping_the_iterator_stops_everything() {
+    let got: Vec<u64> = no_hang("dropped iterator", || {
+        pipeline!(naturals() => double => inc => pass)
+            .into_iter()
+            .take(5)
+            .map(Result::unwrap)
+            .collect()
+    });
+    assert_eq!(got.len(), 5);
+}
+
+#[test]
+fn cancel_stops_a_running_pipeline() {
+    let error = no_hang("cancel", || {
+        let (started, wait) = sync_channel(1);
+        let handle = pipeline!(naturals() => double => inc => signal_then_drain(started)).spawn();
+        wait.recv().unwrap();
+        handle.cancel();
+        handle.join().unwrap_err()
+    });
+    assert!(error.is_cancelled());
+    assert_eq!(error.to_string(), "pipeline cancelled");
+}
+
+#[test]
+fn dropping_a_handle_cancels_and_joins() {
+    no_hang("dropped handle", || {
+        let (started, wait) = sync_channel(1);
+        let handle = pipeline!(naturals() => pass => signal_then_drain(started)).spawn();
+        wait.recv().unwrap();
+        drop(handle);
+    });
+}
