@@ -99,28 +99,40 @@ impl<A, B, T> SameItem<A, B, T, T> for () {
     message = "`{Self}` is not a producer, so it cannot start a pipeline",
     label = "a pipeline starts with a #[producer]"
 )]
-pub trait NotAProducer {}
+pub trait NotAProducer {
+    /// Never named: the refused positions yield it, so no second error follows.
+    type Refused;
+}
 
 /// Never implemented: the error for a producer after `=>`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is a producer, so it cannot take input",
     label = "a producer can only start a pipeline"
 )]
-pub trait ProducerTakesNoInput {}
+pub trait ProducerTakesNoInput {
+    /// Never named: the refused positions yield it, so no second error follows.
+    type Refused;
+}
 
 /// Never implemented: the error for a consumer followed by `=>`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is a consumer, so nothing can follow it",
     label = "a consumer ends a pipeline"
 )]
-pub trait ConsumerEndsPipeline {}
+pub trait ConsumerEndsPipeline {
+    /// Never named: the refused positions yield it, so no second error follows.
+    type Refused;
+}
 
 /// Never implemented: the error for a broadcast branch that does not end in a consumer.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` ends a broadcast branch but is not a consumer",
     label = "each branch of a broadcast must end in a #[consumer]"
 )]
-pub trait BranchNeedsConsumer {}
+pub trait BranchNeedsConsumer {
+    /// Never named: the refused positions yield it, so no second error follows.
+    type Refused;
+}
 
 /// The stage types that may start a pipeline.
 pub trait First<S> {
@@ -176,14 +188,41 @@ impl<S: StageDef + Produce> First<S> for ProducerKind {
 macro_rules! refuse_first {
     ($($kind:ty),*) => {$(
         impl<S: NotAProducer> First<S> for $kind {
-            type Item = ();
-            fn first(_: S) -> Stream<()> {
-                unreachable!()
+            type Item = S::Refused;
+            fn first(_: S) -> Stream<S::Refused> {
+                unreachable!("refused at compile time")
             }
         }
     )*};
 }
 refuse_first!(StreamKind, ItemKind, ConsumerKind, ConsumersKind);
+
+/// The stage types that may join a fan-in after the first producer.
+pub trait Merge<S, Up, T> {
+    /// Starts the stream of this producer, of the fan-in's item type.
+    fn merge(stage: S) -> Stream<T>;
+}
+
+impl<S, Up, T> Merge<S, Up, T> for ProducerKind
+where
+    S: StageDef + Produce,
+    (): SameItem<Up, S, T, S::Item>,
+{
+    fn merge(stage: S) -> Stream<T> {
+        <() as SameItem<Up, S, T, S::Item>>::cast(Stream::produce(S::options(), stage))
+    }
+}
+
+macro_rules! refuse_merge {
+    ($($kind:ty),*) => {$(
+        refuse!(Merge<Up, T> for $kind where S: NotAProducer {
+            fn merge(_: S) -> Stream<T> {
+                unreachable!("refused at compile time")
+            }
+        });
+    )*};
+}
+refuse_merge!(StreamKind, ItemKind, ConsumerKind, ConsumersKind);
 
 impl<S, Up, T> Mid<S, Up, T> for StreamKind
 where
@@ -210,9 +249,9 @@ where
 macro_rules! refuse_mid {
     ($why:ident: $($kind:ty),*) => {$(
         refuse!(Mid<Up, T> for $kind where S: $why {
-            type Out = ();
-            fn then(_: Stream<T>, _: S) -> Stream<()> {
-                unreachable!()
+            type Out = S::Refused;
+            fn then(_: Stream<T>, _: S) -> Stream<S::Refused> {
+                unreachable!("refused at compile time")
             }
         });
     )*};
@@ -265,9 +304,9 @@ where
 }
 
 refuse!(Last<Up, T> for ProducerKind where S: ProducerTakesNoInput {
-    type Output = ();
-    fn last(_: Stream<T>, _: S) {
-        unreachable!()
+    type Output = S::Refused;
+    fn last(_: Stream<T>, _: S) -> S::Refused {
+        unreachable!("refused at compile time")
     }
 });
 
@@ -296,9 +335,9 @@ where
 macro_rules! refuse_branch {
     ($why:ident: $($kind:ty),*) => {$(
         refuse!(Branch<Up, T> for $kind where S: $why {
-            type Output = ();
-            fn branch(_: Stream<T>, _: S) -> Pipeline<()> {
-                unreachable!()
+            type Output = S::Refused;
+            fn branch(_: Stream<T>, _: S) -> Pipeline<S::Refused> {
+                unreachable!("refused at compile time")
             }
         });
     )*};
@@ -319,11 +358,10 @@ where
 pub fn merge<Up, T, S>(chain_so_far: Chain<Up, T>, stage: S) -> Chain<Up, T>
 where
     S: StageDef,
-    S::Kind: First<S>,
+    S::Kind: Merge<S, Up, T>,
     T: Send + 'static,
-    (): SameItem<Up, S, T, <S::Kind as First<S>>::Item>,
 {
-    let other = <() as SameItem<Up, S, T, _>>::cast(<S::Kind as First<S>>::first(stage));
+    let other = <S::Kind as Merge<S, Up, T>>::merge(stage);
     chain(chain_so_far.stream.merge(other))
 }
 
