@@ -122,3 +122,8 @@ pub mod __private {
         feed, try_feed, BoxError, Consume, Input, MapItem, Options, Output, Produce, Transform,
     };
 }
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

@@ -21,8 +21,11 @@ fn stamp(mut block: Vec<u8>) -> Vec<u8> {
 }
 
 #[stage(workers = 2)]
-fn copy(xs: impl Iterator<Item = Vec<u8>>) -> impl Iterator<Item = Vec<u8>> {
-    xs.map(|b| b.clone())
+fn reverse(xs: impl Iterator<Item = Vec<u8>>) -> impl Iterator<Item = Vec<u8>> {
+    xs.map(|mut b| {
+        b.reverse();
+        b
+    })
 }
 
 /// Slower than the producer: it reads every block byte by byte.
@@ -41,7 +44,7 @@ fn checksum(xs: impl Iterator<Item = Vec<u8>>) -> (usize, u64) {
 fn peak_memory_stays_small_while_hundreds_of_mib_stream() {
     let before = peak_rss_kib();
     let (n, _) = no_hang("bounded memory", || {
-        pipeline!(blocks(ITEMS) => stamp => copy => checksum)
+        pipeline!(blocks(ITEMS) => stamp => reverse => checksum)
             .run()
             .unwrap()
     });

@@ -67,10 +67,7 @@ fn parse(x: u64) -> Result<u64, String> {
 
 #[stage(workers = workers(1), buffer = buffer())]
 fn shape(xs: impl Iterator<Item = u64>) -> impl Iterator<Item = u64> {
-    xs.map(|x| {
-        inject(3, x).unwrap_or_else(|e| panic!("{e}"));
-        x
-    })
+    xs.inspect(|&x| inject(3, x).unwrap_or_else(|e| panic!("{e}")))
 }
 
 #[stage(workers = workers(2), buffer = buffer(), ordered)]

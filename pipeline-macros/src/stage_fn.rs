@@ -130,10 +130,10 @@ impl StageFn {
                 kind == Kind::Stage && matches!(input, Some(Input::Item(_))),
             ),
         };
-        let streams_out = match (kind, &input) {
-            (Kind::Producer, _) | (Kind::Stage, Some(Input::Stream(_))) => true,
-            _ => false,
-        };
+        let streams_out = matches!(
+            (kind, &input),
+            (Kind::Producer, _) | (Kind::Stage, Some(Input::Stream(_)))
+        );
         if streams_out {
             if let Err(e) = item_type(ret.value()) {
                 errors.0.push(e);
