@@ -104,11 +104,7 @@ impl Launch {
     }
 
     fn output<T>(&self, capacity: usize) -> (Output<T>, Input<T>) {
-        let (tx, rx) = queue(capacity);
-        (
-            Output::new(tx, Arc::clone(&self.control)),
-            Input::new(rx, Arc::clone(&self.control)),
-        )
+        queue(capacity, &self.control)
     }
 }
 
@@ -189,19 +185,25 @@ impl<T: Send + 'static> Stream<T> {
                 opts.check()?;
                 let (upstream, input) = launch.output(opts.buffer);
                 (self.launch)(launch, upstream)?;
-                let in_order = (opts.ordered && opts.workers > 1)
-                    .then(|| Arc::new(InOrder::new(input.share(), opts.workers)));
+                let in_order = (opts.ordered && opts.workers > 1).then(|| {
+                    let control = Arc::clone(&launch.control);
+                    Arc::new(InOrder::new(
+                        input.share(),
+                        out.clone(),
+                        control,
+                        opts.workers,
+                    ))
+                });
                 for worker in 0..opts.workers {
                     let mut stage = stage.clone();
-                    let mut out = out.clone();
                     match &in_order {
                         Some(in_order) => {
                             let in_order = Arc::clone(in_order);
-                            launch
-                                .spawn(&opts, worker, move || in_order.run(&mut stage, &mut out))?;
+                            launch.spawn(&opts, worker, move || in_order.run(&mut stage))?;
                         }
                         None => {
                             let input = input.share();
+                            let mut out = out.clone();
                             launch.spawn(&opts, worker, move || {
                                 map_all(input, &mut stage, &mut out)
                             })?;
@@ -321,52 +323,59 @@ fn map_all<M: MapItem>(
     Ok(())
 }
 
-/// An ordered item-form stage: items are numbered as workers take them, and leave
-/// in that order. At most `window` numbers are handed out beyond the oldest one
-/// still in flight, which bounds the results held back.
+/// An ordered item-form stage: batches are numbered as workers take them, and their
+/// results leave in that order, through one output shared by the workers. At most
+/// `window` numbers are handed out beyond the oldest batch still in flight, which
+/// bounds the results held back.
 struct InOrder<T, U> {
     taker: Mutex<(Input<T>, u64)>,
     reorder: Mutex<Reorder<U>>,
     advanced: Condvar,
+    control: Arc<Control>,
     window: u64,
 }
 
 struct Reorder<U> {
     next: u64,
-    done: BTreeMap<u64, Option<U>>,
+    done: BTreeMap<u64, Vec<U>>,
+    out: Output<U>,
 }
 
 impl<T, U> InOrder<T, U> {
-    fn new(input: Input<T>, workers: usize) -> Self {
+    fn new(input: Input<T>, out: Output<U>, control: Arc<Control>, workers: usize) -> Self {
         Self {
             taker: Mutex::new((input, 0)),
             reorder: Mutex::new(Reorder {
                 next: 0,
                 done: BTreeMap::new(),
+                out,
             }),
             advanced: Condvar::new(),
-            window: 64 * workers as u64,
+            control,
+            window: 2 * workers as u64,
         }
     }
 
-    fn run<M: MapItem<In = T, Out = U>>(
-        &self,
-        stage: &mut M,
-        out: &mut Output<U>,
-    ) -> Result<(), BoxError> {
+    fn run<M: MapItem<In = T, Out = U>>(&self, stage: &mut M) -> Result<(), BoxError> {
         loop {
-            let (seq, item) = {
+            let (seq, batch) = {
                 let mut taker = lock(&self.taker);
-                let Some(item) = taker.0.next() else {
+                let Some(batch) = taker.0.next_batch() else {
                     return Ok(());
                 };
                 taker.1 += 1;
-                (taker.1 - 1, item)
+                (taker.1 - 1, batch)
             };
-            if !self.wait_for_window(seq, out.control()) {
+            if !self.wait_for_window(seq) {
                 return Ok(());
             }
-            let mapped = stage.map(item)?;
+            let mut mapped = Vec::with_capacity(batch.len());
+            for item in batch {
+                if self.control.is_stopped() {
+                    return Ok(());
+                }
+                mapped.extend(stage.map(item)?);
+            }
             let mut reorder = lock(&self.reorder);
             reorder.done.insert(seq, mapped);
             loop {
@@ -375,8 +384,8 @@ impl<T, U> InOrder<T, U> {
                     break;
                 };
                 reorder.next += 1;
-                if let Some(ready) = ready {
-                    if out.push(ready).is_err() {
+                for item in ready {
+                    if reorder.out.push(item).is_err() {
                         return Ok(());
                     }
                 }
@@ -386,10 +395,10 @@ impl<T, U> InOrder<T, U> {
     }
 
     /// Waits until `seq` is inside the window; false if the run stopped meanwhile.
-    fn wait_for_window(&self, seq: u64, control: &Control) -> bool {
+    fn wait_for_window(&self, seq: u64) -> bool {
         let mut reorder = lock(&self.reorder);
         while seq >= reorder.next + self.window {
-            if control.is_stopped() {
+            if self.control.is_stopped() {
                 return false;
             }
             // The worker holding `reorder.next` never waits here, so this ends; the

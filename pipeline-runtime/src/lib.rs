@@ -22,6 +22,7 @@
 mod control;
 mod error;
 mod flow;
+mod pending;
 mod queue;
 mod stage;
 

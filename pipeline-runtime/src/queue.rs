@@ -1,33 +1,166 @@
-//! The queue between two stages: one bounded channel, seen as an [`Input`] iterator by
-//! the stage that reads it and as an [`Output`] by the stages that feed it.
+//! The queue between two stages, seen as an [`Input`] iterator by the workers that
+//! read it and as an [`Output`] by the workers that feed it.
+//!
+//! Items cross it in batches, to pay for one channel operation per batch instead of
+//! per item, but a batch never holds an item back from an idle reader: each sender
+//! fills a [`Pending`] batch that a reader finding the queue empty takes at once, and
+//! a sender flushes at every push while a reader sleeps.
 
-use crate::control::Control;
+use crate::control::{lock, Control};
+use crate::pending::{Pending, MAX_BATCH};
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError, TrySendError};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// Creates the bounded queue in front of a stage.
-pub(crate) fn queue<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    crossbeam_channel::bounded(capacity)
+/// How long a reader waits for a sender to finish the batch it is filling before it
+/// takes the items pending so far: the most a batch delays an item.
+const PATIENCE: Duration = Duration::from_micros(100);
+
+/// How long a sleeping reader waits before looking at the pending batches again; it
+/// only matters in the rare race where a sender pushed just as the reader fell asleep.
+/// The wait doubles while nothing comes, up to `MAX_RECHECK`.
+const RECHECK: Duration = Duration::from_millis(1);
+const MAX_RECHECK: Duration = Duration::from_millis(4);
+
+/// Attempts to send into a full queue before sleeping on it.
+const SNOOZE: u32 = 12;
+
+/// One nap begun, in `Queue::naps`; the bits below count the readers asleep.
+const NAP: u64 = 1 << 32;
+
+/// What the readers and senders of one queue share.
+pub(crate) struct Queue<T> {
+    /// The batches of every sender, for readers to take when the queue is empty.
+    pending: Mutex<Vec<Arc<Pending<T>>>>,
+    /// How many readers sleep waiting for a batch (low bits) and how many naps have
+    /// begun (high bits): a sender flushes once per nap, which wakes the sleeper.
+    naps: AtomicU64,
+    batch: usize,
 }
 
-/// The stream of items a worker reads: the stage's share of its input queue.
+impl<T> Queue<T> {
+    fn steal(&self, rx: &Receiver<Vec<T>>) -> Vec<T> {
+        for pending in lock(&self.pending).iter() {
+            let stolen = pending.steal(|| rx.is_empty());
+            if !stolen.is_empty() {
+                return stolen;
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// Creates the bounded queue in front of a stage, holding about `capacity` items.
+pub(crate) fn queue<T>(capacity: usize, control: &Arc<Control>) -> (Output<T>, Input<T>) {
+    let batch = (capacity / 8).clamp(1, 64.min(MAX_BATCH));
+    let (tx, rx) = crossbeam_channel::bounded(capacity / batch);
+    let queue = Arc::new(Queue {
+        pending: Mutex::new(Vec::new()),
+        naps: AtomicU64::new(0),
+        batch,
+    });
+    let output = Output {
+        targets: vec![Target::new(tx, Arc::clone(&queue))],
+        control: Arc::clone(control),
+        clone: None,
+    };
+    let input = Input {
+        rx,
+        queue,
+        control: Arc::clone(control),
+        batch: Vec::new().into_iter(),
+        recheck: RECHECK,
+    };
+    (output, input)
+}
+
+/// The stream of items a worker reads: its share of the stage's input queue.
 ///
 /// It ends when every upstream worker has finished (the queue is closed, no sentinel
 /// value is involved) or when the run is stopped.
 pub struct Input<T> {
-    rx: Receiver<T>,
+    rx: Receiver<Vec<T>>,
+    queue: Arc<Queue<T>>,
     control: Arc<Control>,
+    batch: std::vec::IntoIter<T>,
+    recheck: Duration,
 }
 
 impl<T> Input<T> {
-    pub(crate) fn new(rx: Receiver<T>, control: Arc<Control>) -> Self {
-        Self { rx, control }
-    }
-
     /// Another reader of the same queue: each item goes to one of them.
     pub(crate) fn share(&self) -> Self {
-        Self::new(self.rx.clone(), Arc::clone(&self.control))
+        Self {
+            rx: self.rx.clone(),
+            queue: Arc::clone(&self.queue),
+            control: Arc::clone(&self.control),
+            batch: Vec::new().into_iter(),
+            recheck: RECHECK,
+        }
+    }
+
+    /// The rest of the current batch, or the next one; `None` at the end.
+    pub(crate) fn next_batch(&mut self) -> Option<Vec<T>> {
+        if self.batch.len() == 0 && !self.refill() {
+            return None;
+        }
+        Some(std::mem::replace(&mut self.batch, Vec::new().into_iter()).collect())
+    }
+
+    /// Waits for the next batch; false at the end of the stream or when stopped.
+    fn refill(&mut self) -> bool {
+        loop {
+            if self.control.is_stopped() {
+                return false;
+            }
+            let batch = match self.rx.try_recv() {
+                Ok(batch) => batch,
+                // Every sender flushed its pending batch before disconnecting.
+                Err(TryRecvError::Disconnected) => return false,
+                // Give the senders a moment to fill a batch and send it whole (the
+                // throughput case), then take what is pending (a sender blocked after
+                // pushing), and sleep only if there is none.
+                Err(TryRecvError::Empty) => match self.wait(PATIENCE) {
+                    Some(batch) => batch,
+                    None => match self.queue.steal(&self.rx) {
+                        stolen if stolen.is_empty() => self.sleep(),
+                        stolen => stolen,
+                    },
+                },
+            };
+            if !batch.is_empty() {
+                self.batch = batch.into_iter();
+                return true;
+            }
+        }
+    }
+
+    /// The next batch sent within `timeout`, if any.
+    fn wait(&self, timeout: Duration) -> Option<Vec<T>> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+
+    /// Sleeps until a batch comes; senders seeing a reader asleep flush at once.
+    fn sleep(&mut self) -> Vec<T> {
+        let naps = &self.queue.naps;
+        naps.fetch_add(NAP | 1, Ordering::SeqCst);
+        // A sender that pushed before seeing us asleep left its item pending.
+        let mut batch = self.queue.steal(&self.rx);
+        if batch.is_empty() {
+            select! {
+                recv(self.rx) -> received => batch = received.unwrap_or_default(),
+                recv(self.control.signal()) -> _ => {}
+                default(self.recheck) => {}
+            }
+        }
+        naps.fetch_sub(1, Ordering::SeqCst);
+        self.recheck = if batch.is_empty() {
+            (self.recheck * 2).min(MAX_RECHECK)
+        } else {
+            RECHECK
+        };
+        batch
     }
 }
 
@@ -39,13 +172,10 @@ impl<T> Iterator for Input<T> {
         if self.control.is_stopped() {
             return None;
         }
-        match self.rx.try_recv() {
-            Ok(item) => Some(item),
-            Err(TryRecvError::Disconnected) => None,
-            Err(TryRecvError::Empty) => select! {
-                recv(self.rx) -> item => item.ok(),
-                recv(self.control.signal()) -> _ => None,
-            },
+        match self.batch.next() {
+            Some(item) => Some(item),
+            None if self.refill() => self.batch.next(),
+            None => None,
         }
     }
 }
@@ -53,7 +183,8 @@ impl<T> Iterator for Input<T> {
 impl<T> fmt::Debug for Input<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Input")
-            .field("queued", &self.rx.len())
+            .field("queued_batches", &self.rx.len())
+            .field("in_hand", &self.batch.len())
             .finish()
     }
 }
@@ -71,52 +202,126 @@ impl fmt::Display for Stopped {
 
 impl std::error::Error for Stopped {}
 
-/// Where a worker puts the items it produces: the input queue of the next stage, or,
-/// for a broadcast, the input queues of every branch (each gets a clone).
-pub struct Output<T> {
-    targets: Targets<T>,
-    control: Arc<Control>,
+/// One sender's end of one queue, with the batch it is filling.
+struct Target<T> {
+    tx: Sender<Vec<T>>,
+    queue: Arc<Queue<T>>,
+    pending: Arc<Pending<T>>,
+    filled: usize,
+    /// The last nap this sender flushed for.
+    woke: u64,
 }
 
-enum Targets<T> {
-    One(Sender<T>),
-    Many {
-        senders: Vec<Sender<T>>,
-        clone: fn(&T) -> T,
-    },
-}
-
-impl<T> Output<T> {
-    pub(crate) fn new(tx: Sender<T>, control: Arc<Control>) -> Self {
+impl<T> Target<T> {
+    fn new(tx: Sender<Vec<T>>, queue: Arc<Queue<T>>) -> Self {
+        let pending = Arc::new(Pending::new(queue.batch));
+        lock(&queue.pending).push(Arc::clone(&pending));
         Self {
-            targets: Targets::One(tx),
-            control,
+            tx,
+            queue,
+            pending,
+            filled: 0,
+            woke: 0,
         }
     }
 
+    #[inline]
+    fn push(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
+        // SAFETY: this target owns its pending batch, and `filled` counts the slots
+        // filled since the last reset; `flush` resets it when it is full.
+        unsafe { self.pending.write(self.filled, item) };
+        self.filled += 1;
+        if self.filled == self.pending.capacity() {
+            return self.flush(control);
+        }
+        let naps = self.queue.naps.load(Ordering::Relaxed);
+        if naps % NAP != 0 && naps / NAP != self.woke {
+            self.woke = naps / NAP;
+            return self.flush(control);
+        }
+        Ok(())
+    }
+
+    /// Sends what is pending (unless a reader took it), then starts a new batch.
+    fn flush(&mut self, control: &Control) -> Result<(), Stopped> {
+        // SAFETY: as in `push`; the reset follows the claim and the send, so no reader
+        // can take later items before this batch is in the queue.
+        let batch = unsafe { self.pending.claim_all(self.filled) };
+        let sent = if batch.is_empty() {
+            Ok(())
+        } else {
+            send(&self.tx, batch, control)
+        };
+        unsafe { self.pending.reset() };
+        self.filled = 0;
+        sent
+    }
+}
+
+impl<T> Drop for Target<T> {
+    fn drop(&mut self) {
+        lock(&self.queue.pending).retain(|p| !Arc::ptr_eq(p, &self.pending));
+    }
+}
+
+#[inline]
+fn send<T>(tx: &Sender<Vec<T>>, batch: Vec<T>, control: &Control) -> Result<(), Stopped> {
+    let mut batch = batch;
+    // Spin, then yield, before sleeping: a reader usually frees a slot within moments.
+    for step in 0..SNOOZE {
+        batch = match tx.try_send(batch) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Disconnected(_)) => return Err(Stopped),
+            Err(TrySendError::Full(batch)) => batch,
+        };
+        if control.is_stopped() {
+            return Err(Stopped);
+        }
+        if step < SNOOZE / 2 {
+            for _ in 0..1 << step {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    select! {
+        send(tx, batch) -> sent => sent.map_err(|_| Stopped),
+        recv(control.signal()) -> _ => Err(Stopped),
+    }
+}
+
+/// Where a worker puts the items it produces: the input queue of the next stage, or,
+/// for a broadcast, the input queues of every branch (each gets a clone).
+pub struct Output<T> {
+    targets: Vec<Target<T>>,
+    control: Arc<Control>,
+    /// How to copy an item for every branch but the last, for a broadcast.
+    clone: Option<fn(&T) -> T>,
+}
+
+impl<T> Output<T> {
     /// One output that sends a clone of every item to each of `outputs`.
     pub(crate) fn broadcast(outputs: Vec<Output<T>>, control: Arc<Control>) -> Self
     where
         T: Clone,
     {
-        let mut senders = Vec::new();
-        for output in outputs {
-            match output.targets {
-                Targets::One(tx) => senders.push(tx),
-                Targets::Many { senders: more, .. } => senders.extend(more),
-            }
-        }
+        let targets = outputs
+            .into_iter()
+            .flat_map(|o| o.reopen_targets())
+            .collect();
         Self {
-            targets: Targets::Many {
-                senders,
-                clone: T::clone,
-            },
+            targets,
             control,
+            clone: Some(T::clone),
         }
     }
 
-    pub(crate) fn control(&self) -> &Control {
-        &self.control
+    fn reopen_targets(&self) -> Vec<Target<T>> {
+        self.targets
+            .iter()
+            .map(|t| Target::new(t.tx.clone(), Arc::clone(&t.queue)))
+            .collect()
     }
 
     /// Sends `item` downstream, waiting while the queue is full.
@@ -127,74 +332,70 @@ impl<T> Output<T> {
         if self.control.is_stopped() {
             return Err(Stopped);
         }
-        match &mut self.targets {
-            Targets::One(tx) => send(tx, item, &self.control),
-            Targets::Many { senders, clone } => {
-                // A branch that has finished no longer gets items; the others go on.
-                let mut item = Some(item);
-                let mut i = 0;
-                while i < senders.len() {
-                    let value = match item.take() {
-                        Some(last) if i + 1 == senders.len() => last,
-                        Some(kept) => {
-                            let copy = clone(&kept);
-                            item = Some(kept);
-                            copy
-                        }
-                        None => break,
-                    };
-                    if send(&senders[i], value, &self.control).is_ok() {
-                        i += 1;
-                    } else if self.control.is_stopped() {
-                        return Err(Stopped);
-                    } else {
-                        senders.remove(i);
-                    }
+        if self.targets.len() == 1 {
+            return self.targets[0].push(item, &self.control);
+        }
+        self.push_to_every_branch(item)
+    }
+
+    /// A branch that has finished no longer gets items; the others go on.
+    fn push_to_every_branch(&mut self, item: T) -> Result<(), Stopped> {
+        let clone = self.clone.expect("several targets only in a broadcast");
+        let mut item = Some(item);
+        let mut i = 0;
+        while i < self.targets.len() {
+            let value = match item.take() {
+                Some(last) if i + 1 == self.targets.len() => last,
+                Some(kept) => {
+                    let copy = clone(&kept);
+                    item = Some(kept);
+                    copy
                 }
-                if senders.is_empty() {
-                    Err(Stopped)
-                } else {
-                    Ok(())
-                }
+                None => break,
+            };
+            if self.targets[i].push(value, &self.control).is_ok() {
+                i += 1;
+            } else if self.control.is_stopped() {
+                return Err(Stopped);
+            } else {
+                self.targets.remove(i);
+            }
+        }
+        if self.targets.is_empty() {
+            Err(Stopped)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<T> Drop for Output<T> {
+    /// The end of this worker's stream: what is pending goes out before the queues
+    /// see this sender disconnect (unless the run was stopped).
+    fn drop(&mut self) {
+        for target in &mut self.targets {
+            if !self.control.is_stopped() {
+                let _ = target.flush(&self.control);
             }
         }
     }
 }
 
-#[inline]
-fn send<T>(tx: &Sender<T>, item: T, control: &Control) -> Result<(), Stopped> {
-    match tx.try_send(item) {
-        Ok(()) => Ok(()),
-        Err(TrySendError::Disconnected(_)) => Err(Stopped),
-        Err(TrySendError::Full(item)) => select! {
-            send(tx, item) -> sent => sent.map_err(|_| Stopped),
-            recv(control.signal()) -> _ => Err(Stopped),
-        },
-    }
-}
-
 impl<T> Clone for Output<T> {
+    /// Another sender into the same queues, with batches of its own.
     fn clone(&self) -> Self {
-        let targets = match &self.targets {
-            Targets::One(tx) => Targets::One(tx.clone()),
-            Targets::Many { senders, clone } => Targets::Many {
-                senders: senders.clone(),
-                clone: *clone,
-            },
-        };
         Self {
-            targets,
+            targets: self.reopen_targets(),
             control: Arc::clone(&self.control),
+            clone: self.clone,
         }
     }
 }
 
 impl<T> fmt::Debug for Output<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let queues = match &self.targets {
-            Targets::One(_) => 1,
-            Targets::Many { senders, .. } => senders.len(),
-        };
-        f.debug_struct("Output").field("queues", &queues).finish()
+        f.debug_struct("Output")
+            .field("queues", &self.targets.len())
+            .finish()
     }
 }
