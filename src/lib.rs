@@ -107,7 +107,8 @@
 
 pub use pipeline_macros::{consumer, pipeline, producer, stage};
 pub use pipeline_runtime::{
-    BoxError, Error, Handle, Input, Iter, Options, Output, Pipeline, Stream, DEFAULT_BUFFER,
+    BoxError, Error, Graph, Handle, Input, Iter, Options, Output, Pipeline, StageKind, StageStats,
+    Stats, Stream, DEFAULT_BUFFER,
 };
 
 /// The runtime the macros expand to, usable without them: the builder, the stage

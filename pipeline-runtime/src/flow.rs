@@ -2,7 +2,9 @@
 //! ([`Handle`], [`Iter`]).
 
 use crate::control::{lock, Control};
-use crate::queue::queue;
+use crate::graph::{Graph, Node, StageKind};
+use crate::queue::{queue, shape};
+use crate::stats::{Recorder, StageCounters, Stats};
 use crate::{BoxError, Consume, Error, Input, MapItem, Output, Produce, Transform};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -69,10 +71,11 @@ impl Options {
     }
 }
 
-/// The threads of one run, as they are started.
+/// The threads of one run, as they are started, and their counters.
 struct Launch {
     control: Arc<Control>,
     threads: Vec<JoinHandle<()>>,
+    recorder: Arc<Recorder>,
 }
 
 impl Launch {
@@ -80,31 +83,67 @@ impl Launch {
         Self {
             control: Control::new(),
             threads: Vec::new(),
+            recorder: Arc::new(Recorder::new()),
         }
+    }
+
+    /// Checks a stage's options and sets up its counters.
+    fn stage(&self, id: usize, opts: &Options, reads: bool) -> Result<Arc<StageCounters>, Error> {
+        opts.check()?;
+        let queue_batches = if reads {
+            shape(opts.buffer).1.max(1)
+        } else {
+            0
+        };
+        Ok(self.recorder.stage(id, opts.workers, queue_batches))
+    }
+
+    /// The input queue of a stage.
+    fn queue<T>(&self, opts: &Options, stage: &Arc<StageCounters>) -> (Output<T>, Input<T>) {
+        queue(opts.buffer, &self.control, Arc::clone(stage))
     }
 
     /// Starts worker `worker` of stage `opts` on a thread named `stage#worker`; a panic
     /// or `Err` in `body` fails the run with an error naming both.
-    fn spawn<B>(&mut self, opts: &Options, worker: usize, body: B) -> Result<(), Error>
+    fn spawn<B>(
+        &mut self,
+        opts: &Options,
+        counters: &Arc<StageCounters>,
+        worker: usize,
+        body: B,
+    ) -> Result<(), Error>
     where
         B: FnOnce() -> Result<(), BoxError> + Send + 'static,
     {
         let control = Arc::clone(&self.control);
+        let counters = Arc::clone(counters);
         let stage = opts.name.clone();
         let thread = thread::Builder::new()
             .name(format!("{stage}#{worker}"))
-            .spawn(move || match panic::catch_unwind(AssertUnwindSafe(body)) {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => control.fail(Error::failed(&stage, worker, error)),
-                Err(payload) => control.fail(Error::panicked(&stage, worker, payload)),
+            .spawn(move || {
+                counters.started(worker);
+                let result = panic::catch_unwind(AssertUnwindSafe(body));
+                counters.ended(worker);
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => control.fail(Error::failed(&stage, worker, error)),
+                    Err(payload) => control.fail(Error::panicked(&stage, worker, payload)),
+                }
             })
             .map_err(|e| Error::spawn(&opts.name, e))?;
         self.threads.push(thread);
         Ok(())
     }
+}
 
-    fn output<T>(&self, capacity: usize) -> (Output<T>, Input<T>) {
-        queue(capacity, &self.control)
+fn node(id: usize, opts: &Options, kind: StageKind) -> Node {
+    Node {
+        id,
+        name: opts.name.clone(),
+        kind,
+        workers: opts.workers,
+        buffer: (kind != StageKind::Producer).then_some(opts.buffer),
+        ordered: opts.ordered && kind == StageKind::Item && opts.workers > 1,
     }
 }
 
@@ -125,6 +164,11 @@ type LaunchStream<T> = Box<dyn FnOnce(&mut Launch, Output<T>) -> Result<(), Erro
 /// (`Stream` is `IntoIterator<Item = Result<T, Error>>`).
 pub struct Stream<T> {
     launch: LaunchStream<T>,
+    graph: Graph,
+    /// The stages whose outputs make up this stream.
+    tails: Vec<usize>,
+    /// Whether this stream is one branch of a broadcast.
+    branch: bool,
 }
 
 impl<T> fmt::Debug for Stream<T> {
@@ -136,60 +180,106 @@ impl<T> fmt::Debug for Stream<T> {
 impl<T: Send + 'static> Stream<T> {
     /// A stream yielded by `opts.workers` producer workers, each running its own clone of `p`.
     pub fn produce<P: Produce<Item = T>>(opts: Options, p: P) -> Self {
+        let id = Graph::new_id();
+        let mut graph = Graph::default();
+        graph.add(node(id, &opts, StageKind::Producer), &[], false);
         Self {
             launch: Box::new(move |launch, out| {
-                opts.check()?;
+                let counters = launch.stage(id, &opts, false)?;
                 for worker in 0..opts.workers {
                     let p = p.clone();
-                    let mut out = out.clone();
-                    launch.spawn(&opts, worker, move || p.produce(&mut out))?;
+                    let mut out = out.for_worker(&counters, worker);
+                    launch.spawn(&opts, &counters, worker, move || p.produce(&mut out))?;
                 }
                 Ok(())
             }),
+            graph,
+            tails: vec![id],
+            branch: false,
         }
+    }
+
+    /// The stages so far and the queues between them.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The graph so far in Graphviz DOT.
+    pub fn to_dot(&self) -> String {
+        self.graph.to_dot()
+    }
+
+    /// The graph so far as a Mermaid flowchart.
+    pub fn to_mermaid(&self) -> String {
+        self.graph.to_mermaid()
+    }
+
+    /// The graph after adding a stage of `kind` fed by this stream.
+    fn then_graph(&self, id: usize, opts: &Options, kind: StageKind) -> Graph {
+        let mut graph = self.graph.clone();
+        graph.add(node(id, opts, kind), &self.tails, self.branch);
+        graph
     }
 
     /// Fan-in: one stream of the items of both, in whatever order they come.
     pub fn merge(self, other: Stream<T>) -> Self {
+        let graph = self.graph.union(&other.graph);
+        let tails = [self.tails, other.tails].concat();
+        let (first, second) = (self.launch, other.launch);
         Self {
             launch: Box::new(move |launch, out| {
-                (self.launch)(launch, out.clone())?;
-                (other.launch)(launch, out)
+                first(launch, out.clone())?;
+                second(launch, out)
             }),
+            graph,
+            tails,
+            branch: self.branch || other.branch,
         }
     }
 
     /// Runs a stream-form stage: each worker maps its share of this stream.
     pub fn transform<S: Transform<In = T>>(self, opts: Options, stage: S) -> Stream<S::Out> {
+        let id = Graph::new_id();
+        let graph = self.then_graph(id, &opts, StageKind::Stream);
+        let upstream_launch = self.launch;
         Stream {
             launch: Box::new(move |launch, out| {
-                opts.check()?;
-                let (upstream, input) = launch.output(opts.buffer);
-                (self.launch)(launch, upstream)?;
+                let counters = launch.stage(id, &opts, true)?;
+                let (upstream, input) = launch.queue(&opts, &counters);
+                upstream_launch(launch, upstream)?;
                 for worker in 0..opts.workers {
                     let stage = stage.clone();
-                    let input = input.share();
-                    let mut out = out.clone();
-                    launch.spawn(&opts, worker, move || stage.transform(input, &mut out))?;
+                    let input = input.for_worker(worker);
+                    let mut out = out.for_worker(&counters, worker);
+                    launch.spawn(&opts, &counters, worker, move || {
+                        stage.transform(input, &mut out)
+                    })?;
                 }
                 Ok(())
             }),
+            graph,
+            tails: vec![id],
+            branch: false,
         }
     }
 
     /// Runs an item-form stage; with `opts.ordered` and several workers, outputs keep
     /// the input order, through a reorder window of bounded size.
     pub fn map<M: MapItem<In = T>>(self, opts: Options, stage: M) -> Stream<M::Out> {
+        let id = Graph::new_id();
+        let graph = self.then_graph(id, &opts, StageKind::Item);
+        let upstream_launch = self.launch;
         Stream {
             launch: Box::new(move |launch, out| {
-                opts.check()?;
-                let (upstream, input) = launch.output(opts.buffer);
-                (self.launch)(launch, upstream)?;
+                let counters = launch.stage(id, &opts, true)?;
+                let (upstream, input) = launch.queue(&opts, &counters);
+                upstream_launch(launch, upstream)?;
                 let in_order = (opts.ordered && opts.workers > 1).then(|| {
                     let control = Arc::clone(&launch.control);
+                    let shared_out = out.for_worker(&counters, 0);
                     Arc::new(InOrder::new(
-                        input.share(),
-                        out.clone(),
+                        input.for_worker(0),
+                        shared_out,
                         control,
                         opts.workers,
                     ))
@@ -199,12 +289,14 @@ impl<T: Send + 'static> Stream<T> {
                     match &in_order {
                         Some(in_order) => {
                             let in_order = Arc::clone(in_order);
-                            launch.spawn(&opts, worker, move || in_order.run(&mut stage))?;
+                            launch.spawn(&opts, &counters, worker, move || {
+                                in_order.run(&mut stage)
+                            })?;
                         }
                         None => {
-                            let input = input.share();
-                            let mut out = out.clone();
-                            launch.spawn(&opts, worker, move || {
+                            let input = input.for_worker(worker);
+                            let mut out = out.for_worker(&counters, worker);
+                            launch.spawn(&opts, &counters, worker, move || {
                                 map_all(input, &mut stage, &mut out)
                             })?;
                         }
@@ -212,6 +304,9 @@ impl<T: Send + 'static> Stream<T> {
                 }
                 Ok(())
             }),
+            graph,
+            tails: vec![id],
+            branch: false,
         }
     }
 
@@ -225,7 +320,9 @@ impl<T: Send + 'static> Stream<T> {
                 "a consumer with {} workers returns one value per worker; build it with `consume_each`",
                 opts.workers
             );
+            let id = Graph::new_id();
             return Pipeline {
+                graph: self.then_graph(id, &opts, StageKind::Consumer),
                 launch: Box::new(move |_| Err(Error::invalid(&opts.name, reason))),
             };
         }
@@ -235,6 +332,7 @@ impl<T: Send + 'static> Stream<T> {
                 let collect = (each.launch)(launch)?;
                 Ok(Box::new(move || collect()?.pop()))
             }),
+            graph: each.graph,
         }
     }
 
@@ -245,18 +343,21 @@ impl<T: Send + 'static> Stream<T> {
         opts: Options,
         consumer: C,
     ) -> Pipeline<Vec<C::Output>> {
+        let id = Graph::new_id();
+        let graph = self.then_graph(id, &opts, StageKind::Consumer);
+        let upstream_launch = self.launch;
         Pipeline {
             launch: Box::new(move |launch| {
-                opts.check()?;
-                let (upstream, input) = launch.output(opts.buffer);
-                (self.launch)(launch, upstream)?;
+                let counters = launch.stage(id, &opts, true)?;
+                let (upstream, input) = launch.queue(&opts, &counters);
+                upstream_launch(launch, upstream)?;
                 let results: Arc<Mutex<Vec<Option<C::Output>>>> =
                     Arc::new(Mutex::new((0..opts.workers).map(|_| None).collect()));
                 for worker in 0..opts.workers {
                     let consumer = consumer.clone();
-                    let input = input.share();
+                    let input = input.for_worker(worker);
                     let results = Arc::clone(&results);
-                    launch.spawn(&opts, worker, move || {
+                    launch.spawn(&opts, &counters, worker, move || {
                         let value = consumer.consume(input)?;
                         lock(&results)[worker] = Some(value);
                         Ok(())
@@ -266,6 +367,7 @@ impl<T: Send + 'static> Stream<T> {
                     std::mem::take(&mut *lock(&results)).into_iter().collect()
                 }))
             }),
+            graph,
         }
     }
 
@@ -280,6 +382,7 @@ impl<T: Send + 'static> Stream<T> {
             upstream: Option<LaunchStream<T>>,
             outputs: Vec<Output<T>>,
         }
+        let (graph, tails) = (self.graph, self.tails);
         let tee = Arc::new(Mutex::new(Tee {
             upstream: Some(self.launch),
             outputs: Vec::new(),
@@ -303,6 +406,9 @@ impl<T: Send + 'static> Stream<T> {
                         None => Ok(()),
                     }
                 }),
+                graph: graph.clone(),
+                tails: tails.clone(),
+                branch: true,
             }
         })
     }
@@ -420,6 +526,7 @@ type LaunchPipeline<Out> = Box<dyn FnOnce(&mut Launch) -> Result<Collect<Out>, E
 /// [`spawn`](Self::spawn); its result is `Out`.
 pub struct Pipeline<Out> {
     launch: LaunchPipeline<Out>,
+    graph: Graph,
 }
 
 impl<Out> fmt::Debug for Pipeline<Out> {
@@ -433,6 +540,27 @@ impl<Out: Send + 'static> Pipeline<Out> {
     /// consumers' result or the first failure.
     pub fn run(self) -> Result<Out, Error> {
         self.spawn().join()
+    }
+
+    /// [`run`](Self::run), and what every stage did: print it for a table that names
+    /// the bottleneck.
+    pub fn run_with_stats(self) -> (Result<Out, Error>, Stats) {
+        self.spawn().join_with_stats()
+    }
+
+    /// The stages and the queues between them.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The graph in Graphviz DOT.
+    pub fn to_dot(&self) -> String {
+        self.graph.to_dot()
+    }
+
+    /// The graph as a Mermaid flowchart.
+    pub fn to_mermaid(&self) -> String {
+        self.graph.to_mermaid()
     }
 
     /// Starts every stage on its own threads and returns at once.
@@ -449,6 +577,8 @@ impl<Out: Send + 'static> Pipeline<Out> {
             control: launch.control,
             threads: launch.threads,
             collect,
+            recorder: launch.recorder,
+            graph: self.graph,
         }
     }
 }
@@ -467,11 +597,13 @@ macro_rules! join_tuple {
         impl<$($P: Send + 'static),+> Join for ($(Pipeline<$P>,)+) {
             type Output = ($($P,)+);
             fn join(self) -> Pipeline<Self::Output> {
+                let graph = Graph::default()$(.union(&self.$i.graph))+;
                 Pipeline {
                     launch: Box::new(move |launch| {
                         let collect = ($((self.$i.launch)(launch)?,)+);
                         Ok(Box::new(move || Some(($((collect.$i)()?,)+))))
                     }),
+                    graph,
                 }
             }
         }
@@ -492,6 +624,8 @@ pub struct Handle<Out> {
     control: Arc<Control>,
     threads: Vec<JoinHandle<()>>,
     collect: Option<Collect<Out>>,
+    recorder: Arc<Recorder>,
+    graph: Graph,
 }
 
 impl<Out> fmt::Debug for Handle<Out> {
@@ -514,6 +648,18 @@ impl<Out> Handle<Out> {
     /// Whether every thread of the run has ended.
     pub fn is_finished(&self) -> bool {
         self.threads.iter().all(JoinHandle::is_finished)
+    }
+
+    /// What every stage has done so far.
+    pub fn stats(&self) -> Stats {
+        self.recorder.snapshot(&self.graph)
+    }
+
+    /// [`join`](Self::join), and what every stage did.
+    pub fn join_with_stats(mut self) -> (Result<Out, Error>, Stats) {
+        join_all(&mut self.threads);
+        let stats = self.stats();
+        (self.join(), stats)
     }
 
     /// Waits for every thread of the run, then returns the result or the first failure.
@@ -545,7 +691,9 @@ impl<T: Send + 'static> IntoIterator for Stream<T> {
     /// Starts the stages and iterates over the stream on the calling thread.
     fn into_iter(self) -> Iter<T> {
         let mut launch = Launch::new();
-        let (upstream, input) = launch.output(DEFAULT_BUFFER);
+        // The caller's thread reads the last queue; its counters are not reported.
+        let caller = launch.recorder.detached();
+        let (upstream, input) = queue(DEFAULT_BUFFER, &launch.control, caller);
         if let Err(error) = (self.launch)(&mut launch, upstream) {
             launch.control.fail(error);
         }
@@ -553,6 +701,8 @@ impl<T: Send + 'static> IntoIterator for Stream<T> {
             input: Some(input),
             control: launch.control,
             threads: launch.threads,
+            recorder: launch.recorder,
+            graph: self.graph,
         }
     }
 }
@@ -563,6 +713,15 @@ pub struct Iter<T> {
     input: Option<Input<T>>,
     control: Arc<Control>,
     threads: Vec<JoinHandle<()>>,
+    recorder: Arc<Recorder>,
+    graph: Graph,
+}
+
+impl<T> Iter<T> {
+    /// What every stage has done so far.
+    pub fn stats(&self) -> Stats {
+        self.recorder.snapshot(&self.graph)
+    }
 }
 
 impl<T> fmt::Debug for Iter<T> {

@@ -22,17 +22,21 @@
 mod control;
 mod error;
 mod flow;
+mod graph;
 mod pending;
 mod queue;
 mod stage;
+mod stats;
 
 #[doc(hidden)]
 pub mod glue;
 
 pub use error::{BoxError, Error};
 pub use flow::{Handle, Iter, Join, Options, Pipeline, Stream, DEFAULT_BUFFER};
+pub use graph::{Edge, Graph, Node, StageKind};
 pub use queue::{Input, Output, Stopped};
 pub use stage::{
     consumer, feed, filter_map, map, map_item, producer, transform, try_feed, try_map, Consume,
     FnStage, ItemFn, MapItem, Produce, Transform,
 };
+pub use stats::{QueueStats, StageStats, Stats, WorkerStats};

@@ -8,11 +8,12 @@
 
 use crate::control::{lock, Control};
 use crate::pending::{Pending, MAX_BATCH};
+use crate::stats::StageCounters;
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError, TrySendError};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a reader waits for a sender to finish the batch it is filling before it
 /// takes the items pending so far: the most a batch delays an item.
@@ -38,6 +39,8 @@ pub(crate) struct Queue<T> {
     /// begun (high bits): a sender flushes once per nap, which wakes the sleeper.
     naps: AtomicU64,
     batch: usize,
+    /// The counters of the stage that reads this queue.
+    reader: Arc<StageCounters>,
 }
 
 impl<T> Queue<T> {
@@ -52,17 +55,30 @@ impl<T> Queue<T> {
     }
 }
 
-/// Creates the bounded queue in front of a stage, holding about `capacity` items.
-pub(crate) fn queue<T>(capacity: usize, control: &Arc<Control>) -> (Output<T>, Input<T>) {
+/// The batch size and the capacity in batches of a queue of about `capacity` items.
+pub(crate) fn shape(capacity: usize) -> (usize, usize) {
     let batch = (capacity / 8).clamp(1, 64.min(MAX_BATCH));
-    let (tx, rx) = crossbeam_channel::bounded(capacity / batch);
+    (batch, capacity / batch)
+}
+
+/// Creates the bounded queue in front of a stage, holding about `capacity` items.
+/// The output and input returned belong to no worker: make each worker's own with
+/// [`Output::for_worker`] and [`Input::for_worker`].
+pub(crate) fn queue<T>(
+    capacity: usize,
+    control: &Arc<Control>,
+    reader: Arc<StageCounters>,
+) -> (Output<T>, Input<T>) {
+    let (batch, batches) = shape(capacity);
+    let (tx, rx) = crossbeam_channel::bounded(batches);
     let queue = Arc::new(Queue {
         pending: Mutex::new(Vec::new()),
         naps: AtomicU64::new(0),
         batch,
+        reader,
     });
     let output = Output {
-        targets: vec![Target::new(tx, Arc::clone(&queue))],
+        targets: vec![Target::new(tx, Arc::clone(&queue), None)],
         control: Arc::clone(control),
         clone: None,
     };
@@ -72,9 +88,13 @@ pub(crate) fn queue<T>(capacity: usize, control: &Arc<Control>) -> (Output<T>, I
         control: Arc::clone(control),
         batch: Vec::new().into_iter(),
         recheck: RECHECK,
+        worker: None,
     };
     (output, input)
 }
+
+/// A stage's counters and the index of one of its workers.
+type Tally = Option<(Arc<StageCounters>, usize)>;
 
 /// The stream of items a worker reads: its share of the stage's input queue.
 ///
@@ -86,17 +106,19 @@ pub struct Input<T> {
     control: Arc<Control>,
     batch: std::vec::IntoIter<T>,
     recheck: Duration,
+    worker: Tally,
 }
 
 impl<T> Input<T> {
-    /// Another reader of the same queue: each item goes to one of them.
-    pub(crate) fn share(&self) -> Self {
+    /// Worker `worker`'s reader of the same queue: each item goes to one reader.
+    pub(crate) fn for_worker(&self, worker: usize) -> Self {
         Self {
             rx: self.rx.clone(),
             queue: Arc::clone(&self.queue),
             control: Arc::clone(&self.control),
             batch: Vec::new().into_iter(),
             recheck: RECHECK,
+            worker: Some((Arc::clone(&self.queue.reader), worker)),
         }
     }
 
@@ -114,6 +136,7 @@ impl<T> Input<T> {
             if self.control.is_stopped() {
                 return false;
             }
+            let waiting = Instant::now();
             let batch = match self.rx.try_recv() {
                 Ok(batch) => batch,
                 // Every sender flushed its pending batch before disconnecting.
@@ -130,6 +153,11 @@ impl<T> Input<T> {
                 },
             };
             if !batch.is_empty() {
+                if let Some((stage, worker)) = &self.worker {
+                    let counters = stage.worker(*worker);
+                    counters.received(batch.len());
+                    counters.waited_for_input(waiting);
+                }
                 self.batch = batch.into_iter();
                 return true;
             }
@@ -210,10 +238,13 @@ struct Target<T> {
     filled: usize,
     /// The last nap this sender flushed for.
     woke: u64,
+    /// The counters of the worker that sends.
+    sender: Tally,
+    counts_items: bool,
 }
 
 impl<T> Target<T> {
-    fn new(tx: Sender<Vec<T>>, queue: Arc<Queue<T>>) -> Self {
+    fn new(tx: Sender<Vec<T>>, queue: Arc<Queue<T>>, sender: Tally) -> Self {
         let pending = Arc::new(Pending::new(queue.batch));
         lock(&queue.pending).push(Arc::clone(&pending));
         Self {
@@ -222,6 +253,8 @@ impl<T> Target<T> {
             pending,
             filled: 0,
             woke: 0,
+            sender,
+            counts_items: true,
         }
     }
 
@@ -250,7 +283,17 @@ impl<T> Target<T> {
         let sent = if batch.is_empty() {
             Ok(())
         } else {
-            send(&self.tx, batch, control)
+            if let (Some((stage, worker)), true) = (&self.sender, self.counts_items) {
+                stage.worker(*worker).sent(batch.len());
+            }
+            let full = self.tx.is_full();
+            self.queue.reader.queue().sample(self.tx.len(), full);
+            let blocked = full.then(Instant::now);
+            let sent = send(&self.tx, batch, control);
+            if let (Some(since), Some((stage, worker))) = (blocked, &self.sender) {
+                stage.worker(*worker).blocked_on_output(since);
+            }
+            sent
         };
         unsafe { self.pending.reset() };
         self.filled = 0;
@@ -308,7 +351,7 @@ impl<T> Output<T> {
     {
         let targets = outputs
             .into_iter()
-            .flat_map(|o| o.reopen_targets())
+            .flat_map(|o| o.reopen_targets(None))
             .collect();
         Self {
             targets,
@@ -317,11 +360,27 @@ impl<T> Output<T> {
         }
     }
 
-    fn reopen_targets(&self) -> Vec<Target<T>> {
+    fn reopen_targets(&self, sender: Tally) -> Vec<Target<T>> {
         self.targets
             .iter()
-            .map(|t| Target::new(t.tx.clone(), Arc::clone(&t.queue)))
+            .enumerate()
+            .map(|(i, t)| {
+                let mut target = Target::new(t.tx.clone(), Arc::clone(&t.queue), sender.clone());
+                // A broadcast sends each item once per branch; count it once.
+                target.counts_items = i == 0;
+                target
+            })
             .collect()
+    }
+
+    /// Worker `worker` of stage `stage`'s sender into the same queues, with batches of
+    /// its own.
+    pub(crate) fn for_worker(&self, stage: &Arc<StageCounters>, worker: usize) -> Self {
+        Self {
+            targets: self.reopen_targets(Some((Arc::clone(stage), worker))),
+            control: Arc::clone(&self.control),
+            clone: self.clone,
+        }
     }
 
     /// Sends `item` downstream, waiting while the queue is full.
@@ -385,7 +444,7 @@ impl<T> Clone for Output<T> {
     /// Another sender into the same queues, with batches of its own.
     fn clone(&self) -> Self {
         Self {
-            targets: self.reopen_targets(),
+            targets: self.reopen_targets(None),
             control: Arc::clone(&self.control),
             clone: self.clone,
         }

@@ -1,0 +1,199 @@
+//! Per-stage statistics: counts, the bottleneck named on pipelines built to have a
+//! known one, live numbers from a running pipeline, and the graph pictures.
+
+mod common;
+
+use common::{no_hang, spin};
+use pipeline::{consumer, pipeline, producer, stage, StageKind};
+use std::sync::mpsc::{sync_channel, SyncSender};
+
+#[producer]
+fn numbers(n: u64) -> impl Iterator<Item = u64> {
+    0..n
+}
+
+#[producer]
+fn slow_numbers(n: u64) -> impl Iterator<Item = u64> {
+    (0..n).inspect(|&x| {
+        spin(200_000 + x % 2);
+    })
+}
+
+#[stage(workers = 2)]
+fn evens(x: u64) -> Option<u64> {
+    (x % 2 == 0).then_some(x)
+}
+
+#[stage]
+fn slow(x: u64) -> u64 {
+    spin(200_000);
+    x
+}
+
+#[stage(workers = 2, ordered)]
+fn inc(x: u64) -> u64 {
+    x + 1
+}
+
+#[consumer]
+fn total(xs: impl Iterator<Item = u64>) -> u64 {
+    xs.sum()
+}
+
+#[consumer]
+fn slow_total(xs: impl Iterator<Item = u64>) -> u64 {
+    xs.map(|x| {
+        spin(200_000);
+        x
+    })
+    .sum()
+}
+
+#[consumer]
+fn count(xs: impl Iterator<Item = u64>) -> usize {
+    xs.count()
+}
+
+#[test]
+fn counts_items_in_and_out_of_every_stage() {
+    let (sum, stats) = no_hang("counts", || {
+        pipeline!(numbers(10_000) => evens => inc => total).run_with_stats()
+    });
+    assert_eq!(
+        sum.unwrap(),
+        (0..10_000u64)
+            .filter(|x| x % 2 == 0)
+            .map(|x| x + 1)
+            .sum::<u64>()
+    );
+    let by_name = |name: &str| stats.stages.iter().find(|s| s.name == name).unwrap();
+    assert_eq!(by_name("numbers").items_in, None);
+    assert_eq!(by_name("numbers").items_out, Some(10_000));
+    assert_eq!(by_name("evens").items_in, Some(10_000));
+    assert_eq!(by_name("evens").items_out, Some(5_000));
+    assert_eq!(by_name("inc").items_out, Some(5_000));
+    assert_eq!(by_name("total").items_in, Some(5_000));
+    assert_eq!(by_name("total").items_out, None);
+    assert_eq!(by_name("evens").workers.len(), 2);
+    let per_worker: u64 = by_name("evens").workers.iter().map(|w| w.items_in).sum();
+    assert_eq!(per_worker, 10_000);
+    assert!(by_name("total").workers.iter().all(|w| !w.running));
+    assert_eq!(stats.stages.len(), 4);
+}
+
+#[test]
+fn names_a_middle_stage_as_the_bottleneck() {
+    let (_, stats) = no_hang("stage bottleneck", || {
+        pipeline!(numbers(300) => slow => total).run_with_stats()
+    });
+    let b = stats.bottleneck().unwrap();
+    assert_eq!(b.name, "slow");
+    let report = stats.to_string();
+    assert!(
+        report.contains("`slow` is the bottleneck: busy"),
+        "{report}"
+    );
+    assert!(
+        report.contains("on 1 worker; its input queue is full"),
+        "{report}"
+    );
+}
+
+#[test]
+fn says_when_the_producer_is_the_limit() {
+    let (_, stats) = no_hang("producer bottleneck", || {
+        pipeline!(slow_numbers(300) => evens => total).run_with_stats()
+    });
+    assert_eq!(stats.bottleneck().unwrap().kind, StageKind::Producer);
+    let verdict = stats.verdict();
+    assert!(
+        verdict.starts_with("the producer `slow_numbers` is the limit"),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn says_when_the_consumer_is_the_limit() {
+    let (_, stats) = no_hang("consumer bottleneck", || {
+        pipeline!(numbers(300) => evens => slow_total).run_with_stats()
+    });
+    let verdict = stats.verdict();
+    assert!(
+        verdict.starts_with("the consumer `slow_total` is the limit"),
+        "{verdict}"
+    );
+}
+
+#[consumer]
+fn signal_then_count(xs: impl Iterator<Item = u64>, seen: SyncSender<()>) -> usize {
+    let mut n = 0;
+    for _ in xs {
+        if n == 0 {
+            seen.send(()).unwrap();
+        }
+        n += 1;
+    }
+    n
+}
+
+#[producer]
+fn naturals() -> impl Iterator<Item = u64> {
+    0..
+}
+
+#[test]
+fn a_running_pipeline_reports_live_numbers() {
+    no_hang("live stats", || {
+        let (seen, wait) = sync_channel(1);
+        let handle = pipeline!(naturals() => evens => signal_then_count(seen)).spawn();
+        wait.recv().unwrap();
+        let live = handle.stats();
+        assert_eq!(live.stages.len(), 3);
+        let producer = &live.stages[0];
+        assert!(producer.items_out.unwrap() > 0);
+        assert!(producer.workers[0].running);
+        handle.cancel();
+        handle.join().unwrap_err();
+    });
+}
+
+#[test]
+fn exports_the_graph_to_dot_and_mermaid() {
+    let p = pipeline!([numbers(5), slow_numbers(2)] => evens => inc => [total, count]);
+    let dot = p.to_dot();
+    assert!(dot.starts_with("digraph pipeline {"), "{dot}");
+    for label in [
+        "numbers\\nproducer ×1",
+        "evens\\nitem stage ×2",
+        "inc\\nitem stage ×2, ordered",
+        "total\\nconsumer ×1",
+    ] {
+        assert!(dot.contains(label), "{label} missing from\n{dot}");
+    }
+    let evens_id = p
+        .graph()
+        .nodes
+        .iter()
+        .find(|n| n.name == "evens")
+        .unwrap()
+        .id;
+    let into_evens = p.graph().edges.iter().filter(|e| e.to == evens_id).count();
+    assert_eq!(into_evens, 2, "fan-in: two producers feed `evens`");
+    assert_eq!(dot.matches("style=dashed, label=\"broadcast").count(), 2);
+    assert!(dot.contains("label=\"queue 1024\""));
+
+    let mermaid = p.to_mermaid();
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert_eq!(mermaid.matches("-. \"broadcast").count(), 2, "{mermaid}");
+    assert!(
+        mermaid.contains("([\"numbers<br/>producer ×1\"])"),
+        "{mermaid}"
+    );
+
+    let (_, stats) = p.run_with_stats();
+    let labelled = stats.to_dot();
+    assert!(
+        labelled.contains("evens\\nitem stage ×2\\nin 7, out 4, busy"),
+        "{labelled}"
+    );
+}
