@@ -42,9 +42,8 @@ fn total(xs: impl Iterator<Item = u64>) -> u64 {
 
 #[consumer]
 fn slow_total(xs: impl Iterator<Item = u64>) -> u64 {
-    xs.map(|x| {
+    xs.inspect(|_| {
         spin(200_000);
-        x
     })
     .sum()
 }
