@@ -96,6 +96,56 @@
 //!   yields the same multiset as the nested calls; the same sequence where every stage
 //!   has one worker or is `ordered`.
 //!
+//! # Seeing inside a run
+//!
+//! Every stage counts, per worker, the items in and out, the time busy in your code,
+//! waiting for input and blocked on a full output queue, and how full its input
+//! queue is; the cost is one counter update per batch of items. Read them live with
+//! [`Handle::stats`], or at the end with [`Pipeline::run_with_stats`]. Printed, the
+//! [`Stats`] are a table that names the bottleneck and why:
+//!
+//! ```text
+//! stage    workers          in         out   busy   wait in  wait out  queue fill  queue full
+//! records        1           -       20000     0%         -       95%           -           -
+//! parse          1       20000       20000   100%        0%        0%         97%         95%
+//! enrich         1       20000       20000     3%       97%        0%          0%          0%
+//! store          1       20000           -     0%      100%         -          0%          0%
+//! `parse` is the bottleneck: busy 100% on 1 worker; its input queue is full 95% of the time (668.87ms)
+//! ```
+//!
+//! A pipeline knows its shape before it runs: [`Pipeline::to_dot`] and
+//! [`Pipeline::to_mermaid`] draw the stages (kind, workers, ordered), the queues
+//! (capacity) and the fan-in and broadcast edges; [`Stats::to_dot`] labels the same
+//! picture with a run's numbers. `examples/bottleneck.rs` runs an unbalanced
+//! pipeline, reads the report, gives the bottleneck more workers and shows the gain.
+//!
+//! ```
+//! use pipeline::{consumer, pipeline, producer, stage};
+//!
+//! #[producer]
+//! fn numbers(n: u64) -> impl Iterator<Item = u64> {
+//!     0..n
+//! }
+//!
+//! #[stage(workers = 2)]
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! #[consumer]
+//! fn total(xs: impl Iterator<Item = u64>) -> u64 {
+//!     xs.sum()
+//! }
+//!
+//! let p = pipeline!(numbers(1000) => square => total);
+//! assert!(p.to_dot().contains("square\\nitem stage ×2"));
+//! let (sum, stats) = p.run_with_stats();
+//! assert_eq!(sum?, 332_833_500);
+//! assert_eq!(stats.stages[1].items_in, Some(1000));
+//! println!("{stats}");
+//! # Ok::<(), pipeline::Error>(())
+//! ```
+//!
 //! # Without macros
 //!
 //! Everything the macros do goes through the runtime's builder, usable directly:

@@ -70,6 +70,7 @@ fn counts_items_in_and_out_of_every_stage() {
     assert_eq!(by_name("numbers").items_out, Some(10_000));
     assert_eq!(by_name("evens").items_in, Some(10_000));
     assert_eq!(by_name("evens").items_out, Some(5_000));
+    assert_eq!(by_name("inc").items_in, Some(5_000));
     assert_eq!(by_name("inc").items_out, Some(5_000));
     assert_eq!(by_name("total").items_in, Some(5_000));
     assert_eq!(by_name("total").items_out, None);
@@ -191,6 +192,12 @@ fn exports_the_graph_to_dot_and_mermaid() {
 
     let (_, stats) = p.run_with_stats();
     let labelled = stats.to_dot();
+    // .ci/run renders every graph written here with Graphviz, failing on any error.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("graphs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("shapes.dot"), &dot).unwrap();
+    std::fs::write(dir.join("shapes-with-stats.dot"), &labelled).unwrap();
+    std::fs::write(dir.join("shapes.mmd"), &mermaid).unwrap();
     assert!(
         labelled.contains("evens\\nitem stage ×2\\nin 7, out 4, busy"),
         "{labelled}"

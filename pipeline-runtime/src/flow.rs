@@ -4,14 +4,14 @@
 use crate::control::{lock, Control};
 use crate::graph::{Graph, Node, StageKind};
 use crate::queue::{queue, shape};
-use crate::stats::{Recorder, StageCounters, Stats};
+use crate::stats::{Recorder, StageCounters, Stats, WorkerCounters};
 use crate::{BoxError, Consume, Error, Input, MapItem, Output, Produce, Transform};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Capacity, in items, of a stage's input queue unless its options say otherwise.
 pub const DEFAULT_BUFFER: usize = 1024;
@@ -278,7 +278,7 @@ impl<T: Send + 'static> Stream<T> {
                     let control = Arc::clone(&launch.control);
                     let shared_out = out.for_worker(&counters, 0);
                     Arc::new(InOrder::new(
-                        input.for_worker(0),
+                        input.shared(),
                         shared_out,
                         control,
                         opts.workers,
@@ -289,8 +289,9 @@ impl<T: Send + 'static> Stream<T> {
                     match &in_order {
                         Some(in_order) => {
                             let in_order = Arc::clone(in_order);
+                            let tally = Arc::clone(&counters);
                             launch.spawn(&opts, &counters, worker, move || {
-                                in_order.run(&mut stage)
+                                in_order.run(&mut stage, tally.worker(worker))
                             })?;
                         }
                         None => {
@@ -462,16 +463,25 @@ impl<T, U> InOrder<T, U> {
         }
     }
 
-    fn run<M: MapItem<In = T, Out = U>>(&self, stage: &mut M) -> Result<(), BoxError> {
+    fn run<M: MapItem<In = T, Out = U>>(
+        &self,
+        stage: &mut M,
+        counters: &WorkerCounters,
+    ) -> Result<(), BoxError> {
         loop {
-            let (seq, batch) = {
+            let waiting = Instant::now();
+            let taken = {
                 let mut taker = lock(&self.taker);
-                let Some(batch) = taker.0.next_batch() else {
-                    return Ok(());
-                };
-                taker.1 += 1;
-                (taker.1 - 1, batch)
+                taker.0.next_batch().map(|batch| {
+                    taker.1 += 1;
+                    (taker.1 - 1, batch)
+                })
             };
+            counters.waited_for_input(waiting);
+            let Some((seq, batch)) = taken else {
+                return Ok(());
+            };
+            counters.received(batch.len());
             if !self.wait_for_window(seq) {
                 return Ok(());
             }

@@ -113,12 +113,20 @@ impl<T> Input<T> {
     /// Worker `worker`'s reader of the same queue: each item goes to one reader.
     pub(crate) fn for_worker(&self, worker: usize) -> Self {
         Self {
+            worker: Some((Arc::clone(&self.queue.reader), worker)),
+            ..self.shared()
+        }
+    }
+
+    /// A reader of the same queue shared by several workers, which count for themselves.
+    pub(crate) fn shared(&self) -> Self {
+        Self {
             rx: self.rx.clone(),
             queue: Arc::clone(&self.queue),
             control: Arc::clone(&self.control),
             batch: Vec::new().into_iter(),
             recheck: RECHECK,
-            worker: Some((Arc::clone(&self.queue.reader), worker)),
+            worker: None,
         }
     }
 
@@ -132,15 +140,34 @@ impl<T> Input<T> {
 
     /// Waits for the next batch; false at the end of the stream or when stopped.
     fn refill(&mut self) -> bool {
+        let waiting = Instant::now();
+        let got = self.receive();
+        if let Some((stage, worker)) = &self.worker {
+            let counters = stage.worker(*worker);
+            counters.waited_for_input(waiting);
+            if let Some(batch) = &got {
+                counters.received(batch.len());
+            }
+        }
+        match got {
+            Some(batch) => {
+                self.batch = batch.into_iter();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The next non-empty batch; `None` at the end of the stream or when stopped.
+    fn receive(&mut self) -> Option<Vec<T>> {
         loop {
             if self.control.is_stopped() {
-                return false;
+                return None;
             }
-            let waiting = Instant::now();
             let batch = match self.rx.try_recv() {
                 Ok(batch) => batch,
                 // Every sender flushed its pending batch before disconnecting.
-                Err(TryRecvError::Disconnected) => return false,
+                Err(TryRecvError::Disconnected) => return None,
                 // Give the senders a moment to fill a batch and send it whole (the
                 // throughput case), then take what is pending (a sender blocked after
                 // pushing), and sleep only if there is none.
@@ -153,13 +180,7 @@ impl<T> Input<T> {
                 },
             };
             if !batch.is_empty() {
-                if let Some((stage, worker)) = &self.worker {
-                    let counters = stage.worker(*worker);
-                    counters.received(batch.len());
-                    counters.waited_for_input(waiting);
-                }
-                self.batch = batch.into_iter();
-                return true;
+                return Some(batch);
             }
         }
     }
@@ -241,6 +262,10 @@ struct Target<T> {
     /// The counters of the worker that sends.
     sender: Tally,
     counts_items: bool,
+    /// Items pushed, and how many of them the counters have been told of: readers
+    /// may take items from the pending batch, so counting at `flush` would miss them.
+    pushed: usize,
+    reported: usize,
 }
 
 impl<T> Target<T> {
@@ -255,6 +280,8 @@ impl<T> Target<T> {
             woke: 0,
             sender,
             counts_items: true,
+            pushed: 0,
+            reported: 0,
         }
     }
 
@@ -264,6 +291,7 @@ impl<T> Target<T> {
         // filled since the last reset; `flush` resets it when it is full.
         unsafe { self.pending.write(self.filled, item) };
         self.filled += 1;
+        self.pushed += 1;
         if self.filled == self.pending.capacity() {
             return self.flush(control);
         }
@@ -283,9 +311,7 @@ impl<T> Target<T> {
         let sent = if batch.is_empty() {
             Ok(())
         } else {
-            if let (Some((stage, worker)), true) = (&self.sender, self.counts_items) {
-                stage.worker(*worker).sent(batch.len());
-            }
+            self.report_sent();
             let full = self.tx.is_full();
             self.queue.reader.queue().sample(self.tx.len(), full);
             let blocked = full.then(Instant::now);
@@ -299,10 +325,18 @@ impl<T> Target<T> {
         self.filled = 0;
         sent
     }
+
+    fn report_sent(&mut self) {
+        if let (Some((stage, worker)), true) = (&self.sender, self.counts_items) {
+            stage.worker(*worker).sent(self.pushed - self.reported);
+            self.reported = self.pushed;
+        }
+    }
 }
 
 impl<T> Drop for Target<T> {
     fn drop(&mut self) {
+        self.report_sent();
         lock(&self.queue.pending).retain(|p| !Arc::ptr_eq(p, &self.pending));
     }
 }

@@ -1,0 +1,146 @@
+//! Which stage is slow, and would more workers help? Runs an unbalanced pipeline,
+//! prints its report, gives the bottleneck stage as many workers as the machine has
+//! cores, runs again and shows the gain.
+//!
+//! ```text
+//! cargo run --release --example bottleneck -- [--records N] [--dot FILE] [--mermaid FILE]
+//! ```
+//!
+//! `--dot` and `--mermaid` write the second run's graph, labelled with its numbers
+//! (render the first with `dot -Tsvg FILE -o graph.svg`).
+
+use pipeline::{consumer, pipeline, producer, stage, Stats};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
+use std::{env, fs, process};
+
+/// Worker counts, read when the pipeline is built: `workers = <any expression>`.
+static PARSE_WORKERS: AtomicUsize = AtomicUsize::new(1);
+static ENRICH_WORKERS: AtomicUsize = AtomicUsize::new(1);
+
+/// Some arithmetic standing for real work, `rounds` long.
+fn work(seed: u64, rounds: u32) -> u64 {
+    let mut x = seed | 1;
+    for _ in 0..rounds {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    x
+}
+
+#[producer]
+fn records(n: u64) -> impl Iterator<Item = u64> {
+    0..n
+}
+
+/// The heavy stage.
+#[stage(workers = PARSE_WORKERS.load(Relaxed))]
+fn parse(record: u64) -> u64 {
+    work(record, 20_000)
+}
+
+/// A light stage.
+#[stage(workers = ENRICH_WORKERS.load(Relaxed))]
+fn enrich(value: u64) -> u64 {
+    work(value, 500)
+}
+
+#[consumer]
+fn store(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, |acc, v| acc ^ v)
+}
+
+struct Args {
+    records: u64,
+    dot: Option<String>,
+    mermaid: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        records: 20_000,
+        dot: None,
+        mermaid: None,
+    };
+    let mut it = env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--records" => {
+                let v = value()?;
+                args.records = v
+                    .parse()
+                    .map_err(|_| format!("--records: not a number: {v}"))?;
+            }
+            "--dot" => args.dot = Some(value()?),
+            "--mermaid" => args.mermaid = Some(value()?),
+            "-h" | "--help" => {
+                println!("usage: bottleneck [--records N] [--dot FILE] [--mermaid FILE]");
+                process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}`; see --help")),
+        }
+    }
+    Ok(args)
+}
+
+fn run(records: u64) -> Result<(u64, Stats), pipeline::Error> {
+    let (result, stats) = pipeline!(records(records) => parse => enrich => store).run_with_stats();
+    Ok((result?, stats))
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("bottleneck: {e}");
+        process::exit(2);
+    });
+    if let Err(e) = go(&args) {
+        eprintln!("bottleneck: {e}");
+        process::exit(1);
+    }
+}
+
+fn go(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let (first, before) = run(args.records)?;
+    println!("first run, one worker per stage:\n{before}\n");
+
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let slow = before.bottleneck().ok_or("no stage ran")?;
+    let knob = match slow.name.as_str() {
+        "parse" => &PARSE_WORKERS,
+        "enrich" => &ENRICH_WORKERS,
+        other => {
+            return Err(
+                format!("`{other}` is the limit; more workers elsewhere will not help").into(),
+            )
+        }
+    };
+    knob.store(cores, Relaxed);
+    println!("giving `{}` {cores} workers, one per core\n", slow.name);
+
+    let (second, after) = run(args.records)?;
+    if first != second {
+        return Err("the two runs disagree".into());
+    }
+    println!("second run:\n{after}\n");
+    let gain = before.elapsed.as_secs_f64() / after.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "{:.2?} -> {:.2?}: speed-up {gain:.2}x",
+        round(before.elapsed),
+        round(after.elapsed)
+    );
+    if let Some(path) = &args.dot {
+        fs::write(path, after.to_dot())?;
+        println!("wrote {path}");
+    }
+    if let Some(path) = &args.mermaid {
+        fs::write(path, after.to_mermaid())?;
+        println!("wrote {path}");
+    }
+    Ok(())
+}
+
+fn round(d: Duration) -> Duration {
+    Duration::from_millis(d.as_millis() as u64)
+}
