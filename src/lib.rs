@@ -146,6 +146,15 @@
 //! # Ok::<(), pipeline::Error>(())
 //! ```
 //!
+//! # Cargo features
+//!
+//! - `progress`: `Pipeline::run_with_progress` draws one bar per stage on stderr
+//!   (items and rate, refreshed ten times a second), and nothing when stderr is not
+//!   a terminal. Off by default.
+//! - `tracing`: each worker runs inside a `stage` span (`stage`, `worker` fields) and
+//!   emits events when it starts, finishes, stops early or fails; cancelling emits
+//!   `pipeline cancelled`. Off by default.
+//!
 //! # Without macros
 //!
 //! Everything the macros do goes through the runtime's builder, usable directly:

@@ -121,13 +121,26 @@ impl Launch {
         let thread = thread::Builder::new()
             .name(format!("{stage}#{worker}"))
             .spawn(move || {
+                #[cfg(feature = "tracing")]
+                let _span = tracing::info_span!("stage", stage = %stage, worker).entered();
+                #[cfg(feature = "tracing")]
+                tracing::debug!("worker started");
                 counters.started(worker);
                 let result = panic::catch_unwind(AssertUnwindSafe(body));
                 counters.ended(worker);
-                match result {
-                    Ok(Ok(())) => {}
-                    Ok(Err(error)) => control.fail(Error::failed(&stage, worker, error)),
-                    Err(payload) => control.fail(Error::panicked(&stage, worker, payload)),
+                let error = match result {
+                    Ok(Ok(())) => None,
+                    Ok(Err(error)) => Some(Error::failed(&stage, worker, error)),
+                    Err(payload) => Some(Error::panicked(&stage, worker, payload)),
+                };
+                #[cfg(feature = "tracing")]
+                match &error {
+                    None if control.is_stopped() => tracing::debug!("worker stopped"),
+                    None => tracing::debug!("worker finished"),
+                    Some(error) => tracing::error!(%error, "worker failed"),
+                }
+                if let Some(error) = error {
+                    control.fail(error);
                 }
             })
             .map_err(|e| Error::spawn(&opts.name, e))?;
@@ -652,6 +665,8 @@ impl<Out> Handle<Out> {
     /// then returns an error for which [`Error::is_cancelled`] is true, unless a
     /// stage had already failed.
     pub fn cancel(&self) {
+        #[cfg(feature = "tracing")]
+        tracing::info!("pipeline cancelled");
         self.control.fail(Error::cancelled());
     }
 

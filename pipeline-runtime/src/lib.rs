@@ -24,6 +24,8 @@ mod error;
 mod flow;
 mod graph;
 mod pending;
+#[cfg(feature = "progress")]
+mod progress;
 mod queue;
 mod stage;
 mod stats;
