@@ -3,14 +3,9 @@
 
 mod common;
 
-use common::no_hang;
-use pipeline::{consumer, pipeline, producer, stage};
-use std::sync::mpsc::{sync_channel, SyncSender};
-
-#[producer]
-fn naturals() -> impl Iterator<Item = u64> {
-    0..
-}
+use common::{naturals, no_hang, signal_then_drain};
+use pipeline::{consumer, pipeline, stage};
+use std::sync::mpsc::sync_channel;
 
 #[stage(workers = 3)]
 fn double(x: u64) -> u64 {
@@ -30,18 +25,6 @@ fn pass(xs: impl Iterator<Item = u64>) -> impl Iterator<Item = u64> {
 #[consumer]
 fn first_ten(xs: impl Iterator<Item = u64>) -> Vec<u64> {
     xs.take(10).collect()
-}
-
-#[consumer]
-fn signal_then_drain(xs: impl Iterator<Item = u64>, started: SyncSender<()>) -> u64 {
-    let mut n = 0;
-    for _ in xs {
-        if n == 0 {
-            started.send(()).unwrap();
-        }
-        n += 1;
-    }
-    n
 }
 
 #[test]

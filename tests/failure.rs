@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::no_hang;
+use common::{naturals, no_hang};
 use pipeline::{consumer, pipeline, producer, stage, Error};
 use std::error::Error as _;
 use std::fmt;
@@ -19,11 +19,6 @@ impl fmt::Display for BadRecord {
 }
 
 impl std::error::Error for BadRecord {}
-
-#[producer]
-fn naturals() -> impl Iterator<Item = u64> {
-    0..
-}
 
 #[producer]
 fn numbers(n: u64) -> impl Iterator<Item = u64> {

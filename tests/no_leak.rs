@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::threads;
+use common::{signal_then_drain, threads};
 use pipeline::{consumer, pipeline, producer, stage};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::sync_channel;
 
 #[producer(workers = 2)]
 fn naturals() -> impl Iterator<Item = u64> {
@@ -40,18 +40,6 @@ fn total(xs: impl Iterator<Item = u64>) -> u64 {
 #[consumer]
 fn first(xs: impl Iterator<Item = u64>) -> Option<u64> {
     xs.into_iter().next()
-}
-
-#[consumer]
-fn signal_then_drain(xs: impl Iterator<Item = u64>, started: SyncSender<()>) -> u64 {
-    let mut n = 0;
-    for _ in xs {
-        if n == 0 {
-            started.send(()).unwrap();
-        }
-        n += 1;
-    }
-    n
 }
 
 #[test]

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{no_hang, spin};
+use common::{naturals, no_hang, signal_then_drain, spin};
 use pipeline::{consumer, pipeline, producer, stage, StageKind};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::sync_channel;
 
 #[producer]
 fn numbers(n: u64) -> impl Iterator<Item = u64> {
@@ -124,28 +124,11 @@ fn says_when_the_consumer_is_the_limit() {
     );
 }
 
-#[consumer]
-fn signal_then_count(xs: impl Iterator<Item = u64>, seen: SyncSender<()>) -> usize {
-    let mut n = 0;
-    for _ in xs {
-        if n == 0 {
-            seen.send(()).unwrap();
-        }
-        n += 1;
-    }
-    n
-}
-
-#[producer]
-fn naturals() -> impl Iterator<Item = u64> {
-    0..
-}
-
 #[test]
 fn a_running_pipeline_reports_live_numbers() {
     no_hang("live stats", || {
         let (seen, wait) = sync_channel(1);
-        let handle = pipeline!(naturals() => evens => signal_then_count(seen)).spawn();
+        let handle = pipeline!(naturals() => evens => signal_then_drain(seen)).spawn();
         wait.recv().unwrap();
         let live = handle.stats();
         assert_eq!(live.stages.len(), 3);

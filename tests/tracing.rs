@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::no_hang;
-use pipeline::{consumer, pipeline, producer, stage};
+use common::{naturals, no_hang, signal_then_drain};
+use pipeline::{consumer, pipeline, stage};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -71,11 +71,6 @@ impl Subscriber for Recorder {
     }
 }
 
-#[producer]
-fn naturals() -> impl Iterator<Item = u64> {
-    0..
-}
-
 #[stage(workers = 2)]
 fn parse(x: u64) -> Result<u64, String> {
     if x == 500 {
@@ -88,18 +83,6 @@ fn parse(x: u64) -> Result<u64, String> {
 #[consumer]
 fn total(xs: impl Iterator<Item = u64>) -> u64 {
     xs.sum()
-}
-
-#[consumer]
-fn signal_then_drain(xs: impl Iterator<Item = u64>, started: SyncSender<()>) -> u64 {
-    let mut n = 0;
-    for _ in xs {
-        if n == 0 {
-            started.send(()).unwrap();
-        }
-        n += 1;
-    }
-    n
 }
 
 #[test]

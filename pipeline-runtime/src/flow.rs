@@ -212,19 +212,9 @@ impl<T: Send + 'static> Stream<T> {
         }
     }
 
-    /// The stages so far and the queues between them.
+    /// The stages so far and the queues between them ([`Graph::to_dot`] draws them).
     pub fn graph(&self) -> &Graph {
         &self.graph
-    }
-
-    /// The graph so far in Graphviz DOT.
-    pub fn to_dot(&self) -> String {
-        self.graph.to_dot()
-    }
-
-    /// The graph so far as a Mermaid flowchart.
-    pub fn to_mermaid(&self) -> String {
-        self.graph.to_mermaid()
     }
 
     /// The graph after adding a stage of `kind` fed by this stream.

@@ -1,8 +1,29 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::sync::mpsc;
+use pipeline::{consumer, producer};
+use std::sync::mpsc::{self, SyncSender};
 use std::time::Duration;
+
+/// An endless producer: only a failure, an early stop or a cancel ends its pipeline.
+#[producer]
+pub fn naturals() -> impl Iterator<Item = u64> {
+    0..
+}
+
+/// Drains its input, telling `started` when the first item arrives: a test waits for
+/// that before it cancels, so the pipeline is surely running.
+#[consumer]
+pub fn signal_then_drain(xs: impl Iterator<Item = u64>, started: SyncSender<()>) -> u64 {
+    let mut n = 0;
+    for _ in xs {
+        if n == 0 {
+            started.send(()).unwrap();
+        }
+        n += 1;
+    }
+    n
+}
 
 /// Runs `f` on its own thread and fails the test if it has not returned after a
 /// minute: a hang detector, not a timing assertion (a healthy run takes milliseconds).
