@@ -79,6 +79,41 @@
 //! A wrong edge is a compile error on your tokens that names both stages and both item
 //! types: `` `numbers` yields `u64` but `parse` takes `String` ``.
 //!
+//! # Guide
+//!
+//! **Writing stages.** Write each step as the plain function you would test anyway:
+//! a producer returns an iterator, a stage maps an iterator (or one item) to
+//! another, a consumer drains an iterator into a value. Keep state inside the
+//! function (a stream-form stage can fold its whole share of the input, as
+//! `examples/wordfreq.rs` does with one word table per worker); shared state
+//! between workers is yours to synchronise.
+//!
+//! **Testing them sequentially.** The attributes leave the functions as written, so
+//! `total(square(numbers(10)))` is the same computation on one thread: unit-test the
+//! functions, then check the pipeline against the nested call on a small input.
+//!
+//! **Choosing workers.** Give workers to the stage the report names as the
+//! bottleneck (see below), up to the number of cores; a stage that is busy a small
+//! share of the time gains nothing from more. `workers = <expr>` is evaluated when
+//! the pipeline is built, so it can read a command-line option or a static.
+//!
+//! **Ordered or not.** With several workers, items leave a stage in whatever order
+//! the workers finish. Mark an item-form stage `ordered` when the order matters:
+//! batches are numbered as workers take them and leave in that order, through a
+//! window of two batches per worker, so a slow item holds back at most that much.
+//! Every stage with one worker keeps order by itself.
+//!
+//! **Errors and cancellation.** Return `Result` from any stage; an `Err` or a panic
+//! stops every stage, and `run` returns an [`Error`] that names the stage and worker
+//! and gives your error back through `source()`. A consumer that returns early (say
+//! after `take(10)`) stops everything upstream, and so does dropping the iterator of
+//! a consumer-less pipeline or calling [`Handle::cancel`]; a stage blocked in its own
+//! code (a read, a sleep) stops when that call returns.
+//!
+//! **Reading the stats.** See [Seeing inside a run](#seeing-inside-a-run): the stage
+//! whose `busy` share is highest is the limit; if its input queue is often full, the
+//! stages before it wait on it, and more workers there help.
+//!
 //! # Guarantees
 //!
 //! - **No sentinels.** A stream ends when the queue closes, after the last upstream
