@@ -140,11 +140,17 @@ impl<T> Input<T> {
 
     /// Waits for the next batch; false at the end of the stream or when stopped.
     fn refill(&mut self) -> bool {
-        let waiting = Instant::now();
-        let got = self.receive();
+        // The clock is read only when the queue is empty and the worker must wait.
+        let (got, waiting) = match self.rx.try_recv() {
+            Ok(batch) if !batch.is_empty() && !self.control.is_stopped() => (Some(batch), None),
+            _ => (None, Some(Instant::now())),
+        };
+        let got = got.or_else(|| self.receive());
         if let Some((stage, worker)) = &self.worker {
             let counters = stage.worker(*worker);
-            counters.waited_for_input(waiting);
+            if let Some(since) = waiting {
+                counters.waited_for_input(since);
+            }
             if let Some(batch) = &got {
                 counters.received(batch.len());
             }
@@ -312,10 +318,11 @@ impl<T> Target<T> {
             Ok(())
         } else {
             self.report_sent();
-            let full = self.tx.is_full();
-            self.queue.reader.queue().sample(self.tx.len(), full);
-            let blocked = full.then(Instant::now);
-            let sent = send(&self.tx, batch, control);
+            let (sent, blocked) = send(&self.tx, batch, control);
+            self.queue
+                .reader
+                .queue()
+                .sample(self.tx.len(), blocked.is_some());
             if let (Some(since), Some((stage, worker))) = (blocked, &self.sender) {
                 stage.worker(*worker).blocked_on_output(since);
             }
@@ -341,8 +348,23 @@ impl<T> Drop for Target<T> {
     }
 }
 
+/// Sends `batch`, waiting while the queue is full; says since when it waited, if it did.
 #[inline]
-fn send<T>(tx: &Sender<Vec<T>>, batch: Vec<T>, control: &Control) -> Result<(), Stopped> {
+fn send<T>(
+    tx: &Sender<Vec<T>>,
+    batch: Vec<T>,
+    control: &Control,
+) -> (Result<(), Stopped>, Option<Instant>) {
+    let batch = match tx.try_send(batch) {
+        Ok(()) => return (Ok(()), None),
+        Err(TrySendError::Disconnected(_)) => return (Err(Stopped), None),
+        Err(TrySendError::Full(batch)) => batch,
+    };
+    let since = Instant::now();
+    (send_when_free(tx, batch, control), Some(since))
+}
+
+fn send_when_free<T>(tx: &Sender<Vec<T>>, batch: Vec<T>, control: &Control) -> Result<(), Stopped> {
     let mut batch = batch;
     // Spin, then yield, before sleeping: a reader usually frees a slot within moments.
     for step in 0..SNOOZE {
