@@ -2,9 +2,11 @@
 //! read it and as an [`Output`] by the workers that feed it.
 //!
 //! Items cross it in batches, to pay for one channel operation per batch instead of
-//! per item, but a batch never holds an item back from an idle reader: each sender
-//! fills a [`Pending`] batch that a reader finding the queue empty takes at once, and
-//! a sender flushes at every push while a reader sleeps.
+//! per item, but a batch never holds an item back from an idle reader. Each sender
+//! fills a [`Pending`] batch; a reader that finds the queue empty waits `PATIENCE`
+//! for a whole batch, then takes whatever is pending (the sender may be blocked in
+//! its own code after pushing), and only then sleeps; a sender that sees a reader
+//! asleep sends what it has at once, which wakes the reader.
 
 use crate::control::{lock, Control};
 use crate::pending::{Pending, MAX_BATCH};
