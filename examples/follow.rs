@@ -20,7 +20,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -287,28 +287,14 @@ fn main() {
         args.fail(format_args!("{}: {e}", path.display()));
     }
 
-    // The handle cannot move into the signal handler (`join` consumes it), so the
-    // handler tells this thread, which cancels.
-    let (interrupted, interrupt) = mpsc::channel();
-    if let Err(e) = ctrlc::set_handler(move || {
-        let _ = interrupted.send(());
-    }) {
-        eprintln!("follow: cannot handle Ctrl-C: {e}");
-        process::exit(1);
-    }
-
     let started = Instant::now();
     let totals = Arc::new(Mutex::new(Counts::default()));
     let handle = pipeline!(tail(path, from_start) => parse => report(Arc::clone(&totals))).spawn();
-    loop {
-        match interrupt.recv_timeout(Duration::from_millis(100)) {
-            Ok(()) => {
-                handle.cancel();
-                break;
-            }
-            Err(_) if handle.is_finished() => break,
-            Err(_) => {}
-        }
+    // Ctrl-C cancels the run from the signal handler's thread while this one joins.
+    let canceller = handle.canceller();
+    if let Err(e) = ctrlc::set_handler(move || canceller.cancel()) {
+        eprintln!("follow: cannot handle Ctrl-C: {e}");
+        process::exit(1);
     }
     match handle.join() {
         Err(e) if e.is_cancelled() => {}

@@ -75,6 +75,23 @@ fn cancel_stops_a_running_pipeline() {
 }
 
 #[test]
+fn a_canceller_stops_the_run_from_another_thread_while_join_waits() {
+    let error = no_hang("canceller", || {
+        let (started, wait) = sync_channel(1);
+        let handle = pipeline!(naturals() => double => signal_then_drain(started)).spawn();
+        let canceller = handle.canceller();
+        let other = std::thread::spawn(move || {
+            wait.recv().unwrap();
+            canceller.cancel();
+        });
+        let result = handle.join();
+        other.join().unwrap();
+        result.unwrap_err()
+    });
+    assert!(error.is_cancelled());
+}
+
+#[test]
 fn dropping_a_handle_cancels_and_joins() {
     no_hang("dropped handle", || {
         let (started, wait) = sync_channel(1);

@@ -631,6 +631,27 @@ join_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
 join_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 join_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
+/// Cancels a running pipeline from any thread: see [`Handle::canceller`].
+#[derive(Clone)]
+pub struct Canceller {
+    control: Arc<Control>,
+}
+
+impl Canceller {
+    /// Does what [`Handle::cancel`] does.
+    pub fn cancel(&self) {
+        #[cfg(feature = "tracing")]
+        tracing::info!("pipeline cancelled");
+        self.control.fail(Error::cancelled());
+    }
+}
+
+impl fmt::Debug for Canceller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Canceller")
+    }
+}
+
 /// A running pipeline. [`join`](Self::join) waits for its result; dropping the handle
 /// cancels the run and waits for its threads, so none outlives it.
 pub struct Handle<Out> {
@@ -655,9 +676,15 @@ impl<Out> Handle<Out> {
     /// then returns an error for which [`Error::is_cancelled`] is true, unless a
     /// stage had already failed.
     pub fn cancel(&self) {
-        #[cfg(feature = "tracing")]
-        tracing::info!("pipeline cancelled");
-        self.control.fail(Error::cancelled());
+        self.canceller().cancel();
+    }
+
+    /// A cloneable, `Sync` way to cancel this run from elsewhere (another thread, a
+    /// signal handler) while this handle waits in [`join`](Self::join).
+    pub fn canceller(&self) -> Canceller {
+        Canceller {
+            control: Arc::clone(&self.control),
+        }
     }
 
     /// Whether every thread of the run has ended.

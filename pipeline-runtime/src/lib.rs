@@ -34,7 +34,7 @@ mod stats;
 pub mod glue;
 
 pub use error::{BoxError, Error};
-pub use flow::{Handle, Iter, Join, Options, Pipeline, Stream, DEFAULT_BUFFER};
+pub use flow::{Canceller, Handle, Iter, Join, Options, Pipeline, Stream, DEFAULT_BUFFER};
 pub use graph::{Edge, Graph, Node, StageKind};
 pub use queue::{Input, Output, Stopped};
 pub use stage::{
