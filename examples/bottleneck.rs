@@ -1,6 +1,6 @@
 //! Which stage is slow, and would more workers help? Runs an unbalanced pipeline,
 //! prints its report, gives the bottleneck stage as many workers as the machine has
-//! cores, runs again and shows the gain.
+//! cores (`stage[workers = n]` where the stage is used), runs again and shows the gain.
 //!
 //! ```text
 //! cargo run --release --example bottleneck -- [--records N] [--dot FILE] [--mermaid FILE]
@@ -10,13 +10,8 @@
 //! (render the first with `dot -Tsvg FILE -o graph.svg`).
 
 use pipeline::{consumer, pipeline, producer, stage, Stats};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 use std::{env, fs, process};
-
-/// Worker counts, read when the pipeline is built: `workers = <any expression>`.
-static PARSE_WORKERS: AtomicUsize = AtomicUsize::new(1);
-static ENRICH_WORKERS: AtomicUsize = AtomicUsize::new(1);
 
 /// Some arithmetic standing for real work, `rounds` long.
 fn work(seed: u64, rounds: u32) -> u64 {
@@ -35,13 +30,13 @@ fn records(n: u64) -> impl Iterator<Item = u64> {
 }
 
 /// The heavy stage.
-#[stage(workers = PARSE_WORKERS.load(Relaxed))]
+#[stage]
 fn parse(record: u64) -> u64 {
     work(record, 20_000)
 }
 
 /// A light stage.
-#[stage(workers = ENRICH_WORKERS.load(Relaxed))]
+#[stage]
 fn enrich(value: u64) -> u64 {
     work(value, 500)
 }
@@ -85,8 +80,18 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-fn run(records: u64) -> Result<(u64, Stats), pipeline::Error> {
-    let (result, stats) = pipeline!(records(records) => parse => enrich => store).run_with_stats();
+/// Worker counts for `parse` and `enrich`, set where the stages are used.
+#[derive(Clone, Copy)]
+struct Workers {
+    parse: usize,
+    enrich: usize,
+}
+
+fn run(records: u64, w: Workers) -> Result<(u64, Stats), pipeline::Error> {
+    let (result, stats) = pipeline!(
+        records(records) => parse[workers = w.parse] => enrich[workers = w.enrich] => store
+    )
+    .run_with_stats();
     Ok((result?, stats))
 }
 
@@ -102,24 +107,26 @@ fn main() {
 }
 
 fn go(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let (first, before) = run(args.records)?;
+    let mut workers = Workers {
+        parse: 1,
+        enrich: 1,
+    };
+    let (first, before) = run(args.records, workers)?;
     println!("first run, one worker per stage:\n{before}\n");
 
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let slow = before.bottleneck().ok_or("no stage ran")?;
-    let knob = match slow.name.as_str() {
-        "parse" => &PARSE_WORKERS,
-        "enrich" => &ENRICH_WORKERS,
+    match slow.name.as_str() {
+        "parse" => workers.parse = cores,
+        "enrich" => workers.enrich = cores,
         other => {
-            return Err(
-                format!("`{other}` is the limit; more workers elsewhere will not help").into(),
-            )
+            let why = format!("`{other}` is the limit; more workers elsewhere will not help");
+            return Err(why.into());
         }
-    };
-    knob.store(cores, Relaxed);
+    }
     println!("giving `{}` {cores} workers, one per core\n", slow.name);
 
-    let (second, after) = run(args.records)?;
+    let (second, after) = run(args.records, workers)?;
     if first != second {
         return Err("the two runs disagree".into());
     }

@@ -19,7 +19,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -50,9 +49,6 @@ Options:
 Exit status: 0 if every row was loaded, 1 if any was rejected or the load failed
 (batches committed before a failure stay in the database), 2 on a usage error.
 ";
-
-/// How many workers `check` runs: set from the command line before the run.
-static WORKERS: AtomicUsize = AtomicUsize::new(1);
 
 /// A column's type, from its `name:type` in the header.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -171,7 +167,7 @@ enum Checked {
 }
 
 /// Stage: checks a line against the header's columns and converts its fields.
-#[stage(workers = WORKERS.load(Ordering::Relaxed), ordered)]
+#[stage(ordered)]
 fn check(raw: Raw, columns: Arc<[Column]>) -> Checked {
     let (number, bytes) = match raw {
         Raw::Line { number, bytes } => (number, bytes),
@@ -435,7 +431,6 @@ fn main() {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "data".to_owned())
     });
-    WORKERS.store(workers, Ordering::Relaxed);
 
     let columns = parse_header(&input).and_then(|columns| {
         check_absent(&db, &table)?;
@@ -462,16 +457,19 @@ fn main() {
     };
 
     let started = Instant::now();
-    let loaded = match pipeline!(read_lines(input) => check(columns) => load(target)).run() {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            match std::error::Error::source(&e).and_then(|s| s.downcast_ref::<ReadError>()) {
-                Some(read) => eprintln!("csv_to_sqlite: {read}"),
-                None => eprintln!("csv_to_sqlite: {e}"),
+    let loaded =
+        match pipeline!(read_lines(input) => check(columns)[workers = workers] => load(target))
+            .run()
+        {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                match std::error::Error::source(&e).and_then(|s| s.downcast_ref::<ReadError>()) {
+                    Some(read) => eprintln!("csv_to_sqlite: {read}"),
+                    None => eprintln!("csv_to_sqlite: {e}"),
+                }
+                process::exit(1);
             }
-            process::exit(1);
-        }
-    };
+        };
     eprintln!(
         "csv_to_sqlite: {} loaded into table `{table}` of {} in {}, {} rejected{}, in {:.2} s \
          on {}",

@@ -19,7 +19,6 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -46,9 +45,6 @@ Exit status: 0 after Ctrl-C, 1 if following failed, 2 on a usage error.
 
 /// How often the file is polled for new lines while there are none.
 const POLL: Duration = Duration::from_millis(50);
-
-/// How many workers `parse` runs: set from the command line before the run.
-static WORKERS: AtomicUsize = AtomicUsize::new(2);
 
 /// What the producer yields.
 enum Event {
@@ -196,7 +192,7 @@ enum Parsed {
 }
 
 /// Stage: the level of each line.
-#[stage(workers = WORKERS.load(Ordering::Relaxed))]
+#[stage]
 fn parse(event: Event) -> Parsed {
     match event {
         Event::Line(line) => Parsed::Line(level(&line)),
@@ -264,13 +260,12 @@ fn report(parsed: impl Iterator<Item = Parsed>, totals: Arc<Mutex<Counts>>) {
 
 fn main() {
     let mut args = Args::from_env("follow", USAGE);
+    let mut workers = 2;
     let mut from_start = false;
     let mut path = None;
     while let Some(arg) = args.next() {
         match arg {
-            Arg::Option(name) if name == "workers" => {
-                WORKERS.store(args.number(&name, 1), Ordering::Relaxed)
-            }
+            Arg::Option(name) if name == "workers" => workers = args.number(&name, 1),
             Arg::Option(name) if name == "from-start" => from_start = true,
             Arg::Option(name) => args.unknown(&name),
             Arg::Positional(p) if path.is_none() => path = Some(PathBuf::from(p)),
@@ -289,7 +284,7 @@ fn main() {
 
     let started = Instant::now();
     let totals = Arc::new(Mutex::new(Counts::default()));
-    let handle = pipeline!(tail(path, from_start) => parse => report(Arc::clone(&totals))).spawn();
+    let handle = pipeline!(tail(path, from_start) => parse[workers = workers] => report(Arc::clone(&totals))).spawn();
     // Ctrl-C cancels the run from the signal handler's thread while this one joins.
     let canceller = handle.canceller();
     if let Err(e) = ctrlc::set_handler(move || canceller.cancel()) {

@@ -22,7 +22,6 @@ use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use walk::{walk, Found, Walk};
 
@@ -45,9 +44,6 @@ Exit status: 0 if every file was hashed, 1 if any was skipped or the run failed,
 2 on a usage error.
 ";
 
-/// How many workers `hash` runs: set from the command line before the pipeline starts.
-static WORKERS: AtomicUsize = AtomicUsize::new(1);
-
 /// Producer: every entry under `root`.
 #[producer]
 fn files(root: PathBuf) -> Walk {
@@ -61,7 +57,7 @@ struct Hashed {
 }
 
 /// Stage: hashes each file it is given, with one read buffer per worker.
-#[stage(workers = WORKERS.load(Ordering::Relaxed))]
+#[stage]
 fn hash(found: impl Iterator<Item = Found>) -> impl Iterator<Item = Hashed> {
     let mut buffer = vec![0; 256 * 1024];
     found.map(move |found| match found {
@@ -180,10 +176,9 @@ fn main() {
         Ok(_) => args.fail(format_args!("{}: not a directory", dir.display())),
         Err(e) => args.fail(format_args!("{}: {e}", dir.display())),
     }
-    WORKERS.store(workers, Ordering::Relaxed);
 
     let started = Instant::now();
-    let summary = match pipeline!(files(dir) => hash => print_sums).run() {
+    let summary = match pipeline!(files(dir) => hash[workers = workers] => print_sums).run() {
         Ok(summary) => summary,
         Err(e) => {
             let broken_pipe = std::error::Error::source(&e)

@@ -19,7 +19,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use walk::{walk, Found, Walk};
 
@@ -43,9 +42,6 @@ Exit status: 0 if every file could be read, 1 if any could not or the run failed
 2 on a usage error.
 ";
 
-/// How many workers `count_words` runs: set from the command line before the run.
-static WORKERS: AtomicUsize = AtomicUsize::new(1);
-
 /// Producer: every entry under `root`.
 #[producer]
 fn files(root: PathBuf) -> Walk {
@@ -64,7 +60,7 @@ struct Tally {
 
 /// Stage: each worker counts the words of every file it is given into one table, and
 /// yields the table once its share of the files has ended.
-#[stage(workers = WORKERS.load(Ordering::Relaxed))]
+#[stage]
 fn count_words(found: impl Iterator<Item = Found>) -> Option<Tally> {
     let mut tally = Tally::default();
     for found in found {
@@ -171,10 +167,9 @@ fn main() {
         Ok(_) => args.fail(format_args!("{}: not a directory", dir.display())),
         Err(e) => args.fail(format_args!("{}: {e}", dir.display())),
     }
-    WORKERS.store(workers, Ordering::Relaxed);
 
     let started = Instant::now();
-    let mut tally = match pipeline!(files(dir) => count_words => merge).run() {
+    let mut tally = match pipeline!(files(dir) => count_words[workers = workers] => merge).run() {
         Ok(tally) => tally,
         Err(e) => {
             eprintln!("wordfreq: {e}");

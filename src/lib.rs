@@ -68,7 +68,12 @@
 //! pipeline!( numbers(10) => square => [total, count] )     broadcast: each branch gets every item
 //! pipeline!( numbers(10) => [square => total, count] )     a branch may be a chain
 //! pipeline!( numbers(10) => square )                       no consumer: iterate on the caller
+//! pipeline!( numbers(10) => square[workers = n] => total ) options set where a stage is used
 //! ```
+//!
+//! `stage[workers = .., buffer = ..]` overrides the attribute's options for this use
+//! of the stage, with any expression in scope: a worker count read from the command
+//! line, say.
 //!
 //! With a consumer, `pipeline!` gives a [`Pipeline`]: [`run`](Pipeline::run) blocks and
 //! returns the consumer's value (a tuple for a broadcast, in branch order);
@@ -94,8 +99,8 @@
 //!
 //! **Choosing workers.** Give workers to the stage the report names as the
 //! bottleneck (see below), up to the number of cores; a stage that is busy a small
-//! share of the time gains nothing from more. `workers = <expr>` is evaluated when
-//! the pipeline is built, so it can read a command-line option or a static.
+//! share of the time gains nothing from more. Set them on the attribute, or where
+//! the stage is used: `pipeline!(files(dir) => hash[workers = n] => print)`.
 //!
 //! **Ordered or not.** With several workers, items leave a stage in whatever order
 //! the workers finish. Mark an item-form stage `ordered` when the order matters:

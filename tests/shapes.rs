@@ -182,3 +182,31 @@ fn the_runtime_builder_needs_no_macro() {
         .unwrap();
     assert_eq!(sum, 285);
 }
+
+#[test]
+fn options_set_where_a_stage_is_used_override_the_attribute() {
+    let workers = 1 + configured_workers() + 2; // e.g. from the command line
+    let (sum, stats) =
+        pipeline!(numbers(1000) => scale(3)[workers = workers, buffer = 16] => total)
+            .run_with_stats();
+    assert_eq!(sum.unwrap(), 3 * (0..1000).sum::<u64>());
+    let scale = stats.stages.iter().find(|s| s.name == "scale").unwrap();
+    assert_eq!(scale.workers.len(), 3);
+    let graph = stats.graph();
+    let node = graph.nodes.iter().find(|n| n.name == "scale").unwrap();
+    assert_eq!(node.buffer, Some(16));
+}
+
+#[test]
+fn a_single_value_consumer_cannot_be_given_workers_where_used() {
+    let error = pipeline!(numbers(10) => total[workers = 2])
+        .run()
+        .unwrap_err();
+    assert_eq!(error.stage(), Some("total"));
+    assert!(
+        error
+            .to_string()
+            .contains("give its #[consumer] attribute a `workers` option"),
+        "{error}"
+    );
+}

@@ -88,11 +88,12 @@ fn broadcast(branches: &[Branch]) -> TokenStream {
     }}
 }
 
-/// `<path as StageDef>::new((args,))`, spanned on the user's tokens.
-fn construct(stage: &StageRef) -> TokenStream {
-    let path = &stage.path;
+/// `<path as StageDef>::new((args,))`, with the options set where it is used, spanned
+/// on the user's tokens.
+fn construct(stage_ref: &StageRef) -> TokenStream {
+    let path = &stage_ref.path;
     let span = path.span();
-    let args = match &stage.args {
+    let args = match &stage_ref.args {
         Some((paren, args)) => {
             let args = args.iter();
             let paren_span = paren.span.join();
@@ -100,5 +101,13 @@ fn construct(stage: &StageRef) -> TokenStream {
         }
         None => quote_spanned!(Span::call_site()=> ()),
     };
-    quote_spanned!(span=> <#path as ::pipeline::__private::StageDef>::new(#args))
+    let stage = quote_spanned!(span=> <#path as ::pipeline::__private::StageDef>::new(#args));
+    if stage_ref.options.is_empty() {
+        return stage;
+    }
+    let setters = stage_ref.options.iter().map(|(key, value)| {
+        let span = value.span();
+        quote_spanned!(span=> .#key({ let value: usize = #value; value }))
+    });
+    quote_spanned!(span=> ::pipeline::__private::configure(#stage, |options| options #(#setters)*))
 }

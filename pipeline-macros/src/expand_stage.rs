@@ -87,13 +87,17 @@ fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
         #[doc = #doc]
         #vis struct #ident {
             __args: (#(#args,)*),
+            __options: ::core::option::Option<::pipeline::__private::Options>,
         }
 
         const _: () = {
             impl ::core::clone::Clone for #ident {
                 fn clone(&self) -> Self {
                     #(#clones)*
-                    Self { __args: ::core::clone::Clone::clone(&self.__args) }
+                    Self {
+                        __args: ::core::clone::Clone::clone(&self.__args),
+                        __options: ::core::clone::Clone::clone(&self.__options),
+                    }
                 }
             }
 
@@ -107,10 +111,18 @@ fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
                 type Kind = ::pipeline::__private::#kind;
                 type Args = (#(#args,)*);
                 fn new(args: Self::Args) -> Self {
-                    Self { __args: args }
+                    Self { __args: args, __options: ::core::option::Option::None }
                 }
-                fn options() -> ::pipeline::__private::Options {
-                    ::pipeline::__private::Options::new(#name) #workers #buffer #ordered
+                fn options(&self) -> ::pipeline::__private::Options {
+                    match &self.__options {
+                        ::core::option::Option::Some(options) => ::core::clone::Clone::clone(options),
+                        ::core::option::Option::None => {
+                            ::pipeline::__private::Options::new(#name) #workers #buffer #ordered
+                        }
+                    }
+                }
+                fn set_options(&mut self, options: ::pipeline::__private::Options) {
+                    self.__options = ::core::option::Option::Some(options);
                 }
             }
 

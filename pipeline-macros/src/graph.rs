@@ -6,17 +6,39 @@
 //! source := stage | '[' stage (',' stage)* ']'
 //! node   := stage | '[' branch (',' branch)* ']'      a broadcast ends its chain
 //! branch := stage ('=>' node)*
-//! stage  := path ('(' expr,* ')')?
+//! stage  := path ('(' expr,* ')')? ('[' option,* ']')?
+//! option := ('workers' | 'buffer') '=' expr        overrides the attribute's
 //! ```
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{bracketed, parenthesized, token, Expr, Path, Token};
+use syn::{bracketed, parenthesized, token, Expr, Ident, Path, Token};
 
-/// A stage named in `pipeline!`, with the arguments written after it.
+/// A stage named in `pipeline!`, with the arguments written after it and the options
+/// set where it is used (`hash[workers = n]`).
 pub(crate) struct StageRef {
     pub path: Path,
     pub args: Option<(token::Paren, Punctuated<Expr, Token![,]>)>,
+    pub options: Vec<(Ident, Expr)>,
+}
+
+/// `workers = expr` or `buffer = expr`.
+struct UseOption(Ident, Expr);
+
+impl Parse for UseOption {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), "expected `workers = ..` or `buffer = ..`"))?;
+        if key != "workers" && key != "buffer" {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("`{key}` cannot be set in `pipeline!`; valid here: `workers`, `buffer`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        Ok(UseOption(key, input.parse()?))
+    }
 }
 
 pub(crate) enum Node {
@@ -52,7 +74,27 @@ impl Parse for StageRef {
         } else {
             None
         };
-        Ok(StageRef { path, args })
+        let mut options: Vec<(Ident, Expr)> = Vec::new();
+        if input.peek(token::Bracket) {
+            let content;
+            bracketed!(content in input);
+            for UseOption(key, value) in
+                Punctuated::<UseOption, Token![,]>::parse_terminated(&content)?
+            {
+                if options.iter().any(|(k, _)| *k == key) {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("`{key}` is given twice"),
+                    ));
+                }
+                options.push((key, value));
+            }
+        }
+        Ok(StageRef {
+            path,
+            args,
+            options,
+        })
     }
 }
 
@@ -148,6 +190,13 @@ mod tests {
         }
         assert!(parse("numbers(10)").unwrap().rest.is_empty());
         assert!(parse("m::numbers(10) => m::total").is_ok());
+        let g =
+            parse("numbers(10)[workers = 2] => hash[workers = n + 1, buffer = 8] => t").unwrap();
+        assert_eq!(g.sources[0].options.len(), 1);
+        match &g.rest[0] {
+            Node::Stage(s) => assert_eq!(s.options.len(), 2),
+            Node::Broadcast(_) => panic!("expected a stage"),
+        }
     }
 
     #[test]
@@ -161,5 +210,7 @@ mod tests {
         assert!(error("a, b => c").contains("unexpected `,`"));
         assert!(error("a(1 +) => b").contains("expected"));
         assert!(error("=> b").contains("expected a stage name"));
+        assert!(error("a => b[name = \"x\"]").contains("`name` cannot be set in `pipeline!`"));
+        assert!(error("a => b[workers = 1, workers = 2]").contains("`workers` is given twice"));
     }
 }

@@ -321,7 +321,7 @@ impl<T: Send + 'static> Stream<T> {
     pub fn consume<C: Consume<In = T>>(self, opts: Options, consumer: C) -> Pipeline<C::Output> {
         if opts.workers > 1 {
             let reason = format!(
-                "a consumer with {} workers returns one value per worker; build it with `consume_each`",
+                "a consumer with {} workers returns one value per worker: give its #[consumer] attribute a `workers` option (or build it with `consume_each`)",
                 opts.workers
             );
             let id = Graph::new_id();

@@ -23,8 +23,17 @@ pub trait StageDef: Sized {
     type Args;
     /// The stage with its arguments, as written in `pipeline!`.
     fn new(args: Self::Args) -> Self;
-    /// The attribute's options, evaluated now.
-    fn options() -> Options;
+    /// The attribute's options, evaluated now, unless `pipeline!` set others.
+    fn options(&self) -> Options;
+    /// Replaces the options, for `stage[workers = n]` in `pipeline!`.
+    fn set_options(&mut self, options: Options);
+}
+
+/// `stage[workers = .., buffer = ..]` in `pipeline!`: options set where the stage is used.
+pub fn configure<S: StageDef>(mut stage: S, adjust: impl FnOnce(Options) -> Options) -> S {
+    let options = adjust(stage.options());
+    stage.set_options(options);
+    stage
 }
 
 /// A `#[producer]`.
@@ -181,7 +190,7 @@ macro_rules! refuse {
 impl<S: StageDef + Produce> First<S> for ProducerKind {
     type Item = S::Item;
     fn first(stage: S) -> Stream<S::Item> {
-        Stream::produce(S::options(), stage)
+        Stream::produce(stage.options(), stage)
     }
 }
 
@@ -209,7 +218,7 @@ where
     (): SameItem<Up, S, T, S::Item>,
 {
     fn merge(stage: S) -> Stream<T> {
-        <() as SameItem<Up, S, T, S::Item>>::cast(Stream::produce(S::options(), stage))
+        <() as SameItem<Up, S, T, S::Item>>::cast(Stream::produce(stage.options(), stage))
     }
 }
 
@@ -231,7 +240,7 @@ where
 {
     type Out = S::Out;
     fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        <() as Edge<Up, S, T, S::In>>::cast(stream).transform(S::options(), stage)
+        <() as Edge<Up, S, T, S::In>>::cast(stream).transform(stage.options(), stage)
     }
 }
 
@@ -242,7 +251,7 @@ where
 {
     type Out = S::Out;
     fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        <() as Edge<Up, S, T, S::In>>::cast(stream).map(S::options(), stage)
+        <() as Edge<Up, S, T, S::In>>::cast(stream).map(stage.options(), stage)
     }
 }
 
@@ -317,7 +326,7 @@ where
 {
     type Output = S::Output;
     fn branch(stream: Stream<T>, stage: S) -> Pipeline<S::Output> {
-        <() as Edge<Up, S, T, S::In>>::cast(stream).consume(S::options(), stage)
+        <() as Edge<Up, S, T, S::In>>::cast(stream).consume(stage.options(), stage)
     }
 }
 
@@ -328,7 +337,7 @@ where
 {
     type Output = Vec<S::Output>;
     fn branch(stream: Stream<T>, stage: S) -> Pipeline<Vec<S::Output>> {
-        <() as Edge<Up, S, T, S::In>>::cast(stream).consume_each(S::options(), stage)
+        <() as Edge<Up, S, T, S::In>>::cast(stream).consume_each(stage.options(), stage)
     }
 }
 
