@@ -449,6 +449,8 @@ struct Reorder<U> {
     next: u64,
     done: BTreeMap<u64, Vec<U>>,
     out: Output<U>,
+    /// Workers waiting for the window to move: only then is there anyone to notify.
+    waiting: usize,
 }
 
 impl<T, U> InOrder<T, U> {
@@ -459,6 +461,7 @@ impl<T, U> InOrder<T, U> {
                 next: 0,
                 done: BTreeMap::new(),
                 out,
+                waiting: 0,
             }),
             advanced: Condvar::new(),
             control,
@@ -509,7 +512,9 @@ impl<T, U> InOrder<T, U> {
                     }
                 }
             }
-            self.advanced.notify_all();
+            if reorder.waiting > 0 {
+                self.advanced.notify_all();
+            }
         }
     }
 
@@ -522,11 +527,13 @@ impl<T, U> InOrder<T, U> {
             }
             // The worker holding `reorder.next` never waits here, so this ends; the
             // timeout only lets a stopped run be noticed.
+            reorder.waiting += 1;
             reorder = self
                 .advanced
                 .wait_timeout(reorder, Duration::from_millis(10))
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
+            reorder.waiting -= 1;
         }
         true
     }
