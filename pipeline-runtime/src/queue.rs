@@ -25,7 +25,7 @@ const PATIENCE: Duration = Duration::from_micros(100);
 /// only matters in the rare race where a sender pushed just as the reader fell asleep.
 /// The wait doubles while nothing comes, up to `MAX_RECHECK`.
 const RECHECK: Duration = Duration::from_millis(1);
-const MAX_RECHECK: Duration = Duration::from_millis(4);
+const MAX_RECHECK: Duration = Duration::from_millis(2);
 
 /// Attempts to send into a full queue before sleeping on it.
 const SNOOZE: u32 = 12;
