@@ -168,14 +168,7 @@ fn main() {
             )),
         }
     }
-    let Some(dir) = dir else {
-        args.fail("missing DIR");
-    };
-    match dir.metadata() {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => args.fail(format_args!("{}: not a directory", dir.display())),
-        Err(e) => args.fail(format_args!("{}: {e}", dir.display())),
-    }
+    let dir = args.directory(dir);
 
     let started = Instant::now();
     let summary = match pipeline!(files(dir) => hash[workers = workers] => print_sums).run() {

@@ -104,6 +104,19 @@ impl Args {
         self.fail(format_args!("unknown option `--{name}`"))
     }
 
+    /// The DIR argument: fails unless it was given and is a directory.
+    #[allow(dead_code)] // only the examples that take a DIR call it
+    pub fn directory(&self, dir: Option<std::path::PathBuf>) -> std::path::PathBuf {
+        let Some(dir) = dir else {
+            self.fail("missing DIR");
+        };
+        match dir.metadata() {
+            Ok(m) if m.is_dir() => dir,
+            Ok(_) => self.fail(format_args!("{}: not a directory", dir.display())),
+            Err(e) => self.fail(format_args!("{}: {e}", dir.display())),
+        }
+    }
+
     /// Prints `message` and the usage line on stderr and exits with status 2.
     pub fn fail(&self, message: impl Display) -> ! {
         let usage = self.usage.lines().next().unwrap_or_default();
