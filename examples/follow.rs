@@ -1,7 +1,8 @@
 //! Following a growing log file, like `tail -f`: a producer polls the file and yields
 //! each new line as soon as it is complete, a stage parses lines on several workers,
-//! and a consumer prints the count of lines per level every second. Ctrl-C cancels the
-//! pipeline through its handle; the final totals are printed and the exit status is 0.
+//! and a consumer prints the count of lines per level every second. Ctrl-C drains the
+//! pipeline through its handle (the producer stops, every line read is still counted);
+//! the final totals are printed and the exit status is 0.
 //!
 //! ```text
 //! cargo run --release --example follow -- [--workers N] [--from-start] FILE
@@ -19,7 +20,6 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process;
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -234,10 +234,10 @@ impl fmt::Display for Counts {
     }
 }
 
-/// Consumer: counts lines per level, prints the counts every second, and leaves the
-/// final counts in `totals` when its input ends.
+/// Consumer: counts lines per level, prints the counts every second, and returns the
+/// final counts when its input ends.
 #[consumer]
-fn report(parsed: impl Iterator<Item = Parsed>, totals: Arc<Mutex<Counts>>) {
+fn report(parsed: impl Iterator<Item = Parsed>) -> Counts {
     let started = Instant::now();
     let mut counts = Counts::default();
     let mut next_report = started + Duration::from_secs(1);
@@ -255,7 +255,7 @@ fn report(parsed: impl Iterator<Item = Parsed>, totals: Arc<Mutex<Counts>>) {
             }
         }
     }
-    *totals.lock().unwrap_or_else(|e| e.into_inner()) = counts;
+    counts
 }
 
 fn main() {
@@ -283,24 +283,21 @@ fn main() {
     }
 
     let started = Instant::now();
-    let totals = Arc::new(Mutex::new(Counts::default()));
-    let handle = pipeline!(tail(path, from_start) => parse[workers = workers] => report(Arc::clone(&totals))).spawn();
-    // Ctrl-C cancels the run from the signal handler's thread while this one joins.
+    let handle = pipeline!(tail(path, from_start) => parse[workers = workers] => report).spawn();
+    // Ctrl-C drains the run from the signal handler's thread while this one joins: the
+    // producer stops, every line already read is counted, and the consumer returns.
     let canceller = handle.canceller();
-    if let Err(e) = ctrlc::set_handler(move || canceller.cancel()) {
+    if let Err(e) = ctrlc::set_handler(move || canceller.drain()) {
         eprintln!("follow: cannot handle Ctrl-C: {e}");
         process::exit(1);
     }
-    match handle.join() {
-        Err(e) if e.is_cancelled() => {}
+    let totals = match handle.join() {
+        Ok(totals) => totals,
         Err(e) => {
             eprintln!("follow: {e}");
             process::exit(1);
         }
-        // The file never ends: only a cancel or a failure ends the run.
-        Ok(()) => {}
-    }
-    let totals = totals.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    };
     println!("total   {totals}");
     eprintln!(
         "follow: {} in {:.1} s",

@@ -113,7 +113,9 @@
 //! and gives your error back through `source()`. A consumer that returns early (say
 //! after `take(10)`) stops everything upstream, and so does dropping the iterator of
 //! a consumer-less pipeline or calling [`Handle::cancel`]; a stage blocked in its own
-//! code (a read, a sleep) stops when that call returns.
+//! code (a read, a sleep) stops when that call returns. To end an endless run and
+//! keep its result (Ctrl-C in a log follower), [`Handle::drain`] stops only the
+//! producers: what they produced flows on, and `join` returns the consumers' values.
 //!
 //! **Reading the stats.** See [Seeing inside a run](#seeing-inside-a-run): the stage
 //! whose `busy` share is highest is the limit; if its input queue is often full, the

@@ -92,6 +92,25 @@ fn a_canceller_stops_the_run_from_another_thread_while_join_waits() {
 }
 
 #[test]
+fn drain_stops_the_producers_and_the_rest_finishes_with_every_item() {
+    let (count, stats) = no_hang("drain", || {
+        let (started, wait) = sync_channel(1);
+        let handle =
+            pipeline!(naturals() => double => inc => pass => signal_then_drain(started)).spawn();
+        wait.recv().unwrap();
+        handle.drain();
+        handle.join_with_stats()
+    });
+    let count = count.expect("a drained run ends normally");
+    assert!(count >= 1);
+    let produced = stats.stages[0].items_out.unwrap();
+    assert_eq!(
+        produced, count,
+        "every item produced before the drain was consumed"
+    );
+}
+
+#[test]
 fn dropping_a_handle_cancels_and_joins() {
     no_hang("dropped handle", || {
         let (started, wait) = sync_channel(1);

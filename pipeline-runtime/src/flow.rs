@@ -201,7 +201,7 @@ impl<T: Send + 'static> Stream<T> {
                 let counters = launch.stage(id, &opts, false)?;
                 for worker in 0..opts.workers {
                     let p = p.clone();
-                    let mut out = out.for_worker(&counters, worker);
+                    let mut out = out.for_worker(&counters, worker).of_producer();
                     launch.spawn(&opts, &counters, worker, move || p.produce(&mut out))?;
                 }
                 Ok(())
@@ -651,6 +651,13 @@ impl Canceller {
         tracing::info!("pipeline cancelled");
         self.control.fail(Error::cancelled());
     }
+
+    /// Does what [`Handle::drain`] does.
+    pub fn drain(&self) {
+        #[cfg(feature = "tracing")]
+        tracing::info!("pipeline draining");
+        self.control.drain();
+    }
 }
 
 impl fmt::Debug for Canceller {
@@ -684,6 +691,15 @@ impl<Out> Handle<Out> {
     /// stage had already failed.
     pub fn cancel(&self) {
         self.canceller().cancel();
+    }
+
+    /// Ends the run gracefully: every producer stops at its next item, and what was
+    /// already produced flows through the other stages, which end as at the end of
+    /// the stream. [`join`](Self::join) then returns the consumers' result — the
+    /// usual "Ctrl-C: finish up and report". A producer blocked in its own code
+    /// stops when that call returns.
+    pub fn drain(&self) {
+        self.canceller().drain();
     }
 
     /// A cloneable, `Sync` way to cancel this run from elsewhere (another thread, a

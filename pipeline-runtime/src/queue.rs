@@ -84,6 +84,7 @@ pub(crate) fn queue<T>(
         targets: vec![Target::new(tx, Arc::clone(&queue), None)],
         control: Arc::clone(control),
         clone: None,
+        producer: false,
     };
     let input = Input {
         rx,
@@ -246,7 +247,8 @@ impl<T> fmt::Debug for Input<T> {
 }
 
 /// Returned by [`Output::push`] when nobody will read the item: every downstream
-/// worker has finished, or the run was stopped. The worker should return.
+/// worker has finished, or the run was stopped (or, for a producer, is draining).
+/// The worker should return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped;
 
@@ -398,6 +400,8 @@ pub struct Output<T> {
     control: Arc<Control>,
     /// How to copy an item for every branch but the last, for a broadcast.
     clone: Option<fn(&T) -> T>,
+    /// Whether a producer pushes here: it stops when the run drains.
+    producer: bool,
 }
 
 impl<T> Output<T> {
@@ -414,6 +418,7 @@ impl<T> Output<T> {
             targets,
             control,
             clone: Some(T::clone),
+            producer: false,
         }
     }
 
@@ -437,7 +442,14 @@ impl<T> Output<T> {
             targets: self.reopen_targets(Some((Arc::clone(stage), worker))),
             control: Arc::clone(&self.control),
             clone: self.clone,
+            producer: false,
         }
+    }
+
+    /// This output, for a producer: pushes stop once the run drains.
+    pub(crate) fn of_producer(mut self) -> Self {
+        self.producer = true;
+        self
     }
 
     /// Sends `item` downstream, waiting while the queue is full.
@@ -445,7 +457,7 @@ impl<T> Output<T> {
     /// Returns [`Stopped`] when no one will ever read it; the worker should then end.
     #[inline]
     pub fn push(&mut self, item: T) -> Result<(), Stopped> {
-        if self.control.is_stopped() {
+        if self.control.should_stop(self.producer) {
             return Err(Stopped);
         }
         if self.targets.len() == 1 {
@@ -504,6 +516,7 @@ impl<T> Clone for Output<T> {
             targets: self.reopen_targets(None),
             control: Arc::clone(&self.control),
             clone: self.clone,
+            producer: self.producer,
         }
     }
 }
