@@ -186,3 +186,16 @@ fn exports_the_graph_to_dot_and_mermaid() {
         "{labelled}"
     );
 }
+
+#[test]
+fn a_pipeline_iterated_by_the_caller_reports_its_stages() {
+    let mut items = pipeline!(numbers(1000) => evens).into_iter();
+    let seen = items.by_ref().map(Result::unwrap).count();
+    assert_eq!(seen, 500);
+    let stats = items.stats();
+    let names: Vec<&str> = stats.stages.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["numbers", "evens"]);
+    assert_eq!(stats.stages[0].items_out, Some(1000));
+    assert_eq!(stats.stages[1].items_in, Some(1000));
+    assert_eq!(stats.stages[1].items_out, Some(500));
+}
