@@ -23,6 +23,7 @@ mod control;
 mod error;
 mod flow;
 mod graph;
+mod options;
 mod pending;
 #[cfg(feature = "progress")]
 mod progress;
@@ -34,8 +35,9 @@ mod stats;
 pub mod glue;
 
 pub use error::{BoxError, Error};
-pub use flow::{Canceller, Handle, Iter, Join, Options, Pipeline, Stream, DEFAULT_BUFFER};
+pub use flow::{Canceller, Handle, Iter, Join, Pipeline, Stream};
 pub use graph::{Edge, Graph, Node, StageKind};
+pub use options::{Options, DEFAULT_BUFFER};
 pub use queue::{Input, Output, Stopped};
 pub use stage::{
     consumer, feed, filter_map, map, map_item, producer, transform, try_feed, try_map, Consume,
