@@ -1,13 +1,39 @@
 //! The state one run shares between its workers: running, draining or stopped; the
-//! wake-up signal; the first error.
+//! wake-up signals; the first error.
 
 use crate::Error;
 use crossbeam_channel::{Receiver, Sender};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// A message type with no values: the stop signal is the channel disconnecting.
+/// A message type with no values: a signal is its channel disconnecting.
 pub(crate) enum Never {}
+
+/// A signal that fires once, for every waiter at once: the sender is dropped, and
+/// every `select!` on the receiver wakes.
+pub(crate) struct Signal {
+    fire: Mutex<Option<Sender<Never>>>,
+    fired: Receiver<Never>,
+}
+
+impl Signal {
+    pub(crate) fn new() -> Self {
+        let (fire, fired) = crossbeam_channel::bounded(0);
+        Self {
+            fire: Mutex::new(Some(fire)),
+            fired,
+        }
+    }
+
+    pub(crate) fn fire(&self) {
+        lock(&self.fire).take();
+    }
+
+    /// Disconnects when the signal fires; select on it beside a blocking operation.
+    pub(crate) fn receiver(&self) -> &Receiver<Never> {
+        &self.fired
+    }
+}
 
 /// Every stage runs.
 const RUNNING: u8 = 0;
@@ -17,21 +43,26 @@ const DRAINING: u8 = 1;
 const STOPPED: u8 = 2;
 
 pub(crate) struct Control {
+    /// Read on every item, so read `Relaxed`: a worker that misses a stop by a few
+    /// items still sees it at its next blocking operation, where `stopped` wakes it.
+    /// Whoever must *know* of a failure (a reader that found its queue closed) reads
+    /// it after the channel's own synchronisation, which orders the `fail` that came
+    /// before the failed worker's sender was dropped.
     state: AtomicU8,
     first_error: Mutex<Option<Error>>,
-    /// Dropped on stop, which wakes every worker blocked in a `select!` on `signal`.
-    wake: Mutex<Option<Sender<Never>>>,
-    signal: Receiver<Never>,
+    /// Fires on stop: wakes every worker blocked on a full queue or in `sleep`.
+    stopped: Signal,
+    /// Fires on drain or stop: wakes a producer in `sleep`.
+    draining: Signal,
 }
 
 impl Control {
     pub(crate) fn new() -> Arc<Self> {
-        let (wake, signal) = crossbeam_channel::bounded(0);
         Arc::new(Self {
             state: AtomicU8::new(RUNNING),
             first_error: Mutex::new(None),
-            wake: Mutex::new(Some(wake)),
-            signal,
+            stopped: Signal::new(),
+            draining: Signal::new(),
         })
     }
 
@@ -55,17 +86,28 @@ impl Control {
         let _ =
             self.state
                 .compare_exchange(RUNNING, DRAINING, Ordering::Relaxed, Ordering::Relaxed);
+        self.draining.fire();
     }
 
-    /// Disconnects when the run stops; select on it beside any blocking queue operation.
-    pub(crate) fn signal(&self) -> &Receiver<Never> {
-        &self.signal
+    /// Fires when the run stops.
+    pub(crate) fn stopped(&self) -> &Receiver<Never> {
+        self.stopped.receiver()
+    }
+
+    /// Fires when a worker should stop: on stop, and for a producer on drain too.
+    pub(crate) fn stop_signal(&self, producer: bool) -> &Receiver<Never> {
+        if producer {
+            self.draining.receiver()
+        } else {
+            self.stopped.receiver()
+        }
     }
 
     /// Stops every worker at its next item or blocking queue operation.
     pub(crate) fn stop(&self) {
         self.state.store(STOPPED, Ordering::Relaxed);
-        lock(&self.wake).take();
+        self.stopped.fire();
+        self.draining.fire();
     }
 
     /// Records `error` unless an earlier one is already recorded, then stops the run.

@@ -48,6 +48,7 @@ impl Error {
         } else {
             "non-string panic payload".to_owned()
         };
+        crate::worker::drop_payload(payload);
         Self {
             kind: Kind::Panicked {
                 stage: stage.to_owned(),

@@ -19,28 +19,33 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod build;
 mod control;
 mod error;
-mod flow;
 mod graph;
+mod handle;
 mod options;
+mod ordered;
 mod pending;
 #[cfg(feature = "progress")]
 mod progress;
 mod queue;
 mod stage;
 mod stats;
+mod worker;
 
 #[doc(hidden)]
 pub mod glue;
 
+pub use build::{Join, Pipeline, Stream};
 pub use error::{BoxError, Error};
-pub use flow::{Canceller, Handle, Iter, Join, Pipeline, Stream};
 pub use graph::{Edge, Graph, Node, StageKind};
-pub use options::{Options, DEFAULT_BUFFER};
+pub use handle::{Canceller, Handle, Iter};
+pub use options::{Options, DEFAULT_BUFFER, MAX_BUFFER};
 pub use queue::{Input, Output, Stopped};
 pub use stage::{
     consumer, feed, filter_map, map, map_item, producer, transform, try_feed, try_map, Consume,
     FnStage, ItemFn, MapItem, Produce, Transform,
 };
 pub use stats::{QueueStats, StageStats, Stats, WorkerStats};
+pub use worker::sleep;

@@ -5,6 +5,9 @@ use crate::Error;
 /// Capacity, in items, of a stage's input queue unless its options say otherwise.
 pub const DEFAULT_BUFFER: usize = 1024;
 
+/// The largest input queue, in items: its slots are allocated when the run starts.
+pub const MAX_BUFFER: usize = 1 << 28;
+
 /// How a stage runs: its name, how many workers, how big its input queue is, and
 /// whether several workers keep the input order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +35,8 @@ impl Options {
         self
     }
 
-    /// Holds at most `items` items in this stage's input queue (0: hand-over only).
+    /// Holds at most `items` items in this stage's input queue (0: hand-over only);
+    /// more than [`MAX_BUFFER`] makes the run fail with an [`Error`].
     pub fn buffer(mut self, items: usize) -> Self {
         self.buffer = items;
         self
@@ -56,11 +60,20 @@ impl Options {
     }
 
     pub(crate) fn check(&self) -> Result<(), Error> {
+        let invalid = |reason: String| Err(Error::invalid(&self.name.replace('\0', "\\0"), reason));
         if self.workers == 0 {
-            return Err(Error::invalid(
-                &self.name,
-                "`workers` must be at least 1, got 0".to_owned(),
+            return invalid("`workers` must be at least 1, got 0".to_owned());
+        }
+        if self.buffer > MAX_BUFFER {
+            return invalid(format!(
+                "`buffer` of {} items is more than a queue can hold ({MAX_BUFFER})",
+                self.buffer
             ));
+        }
+        if self.name.contains('\0') {
+            return invalid(
+                "a stage name cannot contain a NUL byte (it names the stage's threads)".to_owned(),
+            );
         }
         Ok(())
     }

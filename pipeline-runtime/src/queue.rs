@@ -7,13 +7,17 @@
 //! for a whole batch, then takes whatever is pending (the sender may be blocked in
 //! its own code after pushing), and only then sleeps; a sender that sees a reader
 //! asleep sends what it has at once, which wakes the reader.
+//!
+//! A queue is *closed* when its last reader is gone (every worker of the stage that
+//! reads it has ended): its writers see that at their next item, and the workers that
+//! feed it stop at their next [`Input::next`], even a filter that emits nothing.
 
-use crate::control::{lock, Control};
+use crate::control::{lock, Control, Signal};
 use crate::pending::{Pending, MAX_BATCH};
 use crate::stats::StageCounters;
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError, TrySendError};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,6 +38,55 @@ const SNOOZE: u32 = 12;
 /// One nap begun, in `Queue::naps`; the bits below count the readers asleep.
 const NAP: u64 = 1 << 32;
 
+/// Who still reads a queue. Not generic, so that a worker's input can watch the
+/// queues of its output, whatever their item type.
+pub(crate) struct Readers {
+    count: AtomicUsize,
+    /// Set once, when `count` drops to 0. Read `Relaxed` on every item: a writer that
+    /// misses it for a few items still finds the channel disconnected when it sends.
+    closed: AtomicBool,
+    /// Fires when closed: wakes an upstream worker in `pipeline::sleep`.
+    gone: Signal,
+}
+
+impl Readers {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            count: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            gone: Signal::new(),
+        })
+    }
+
+    fn join(self: &Arc<Self>) -> Arc<Self> {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        Arc::clone(self)
+    }
+
+    fn leave(&self) {
+        // AcqRel: the last reader to leave sees every other reader's leaving.
+        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.closed.store(true, Ordering::Relaxed);
+            self.gone.fire();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn gone(&self) -> &crossbeam_channel::Receiver<crate::control::Never> {
+        self.gone.receiver()
+    }
+}
+
+/// Whether every queue in `queues` is closed: a worker with no output never is.
+#[inline]
+pub(crate) fn all_closed(queues: &[Arc<Readers>]) -> bool {
+    !queues.is_empty() && queues.iter().all(|r| r.is_closed())
+}
+
 /// What the readers and senders of one queue share.
 pub(crate) struct Queue<T> {
     /// The batches of every sender, for readers to take when the queue is empty.
@@ -42,6 +95,7 @@ pub(crate) struct Queue<T> {
     /// begun (high bits): a sender flushes once per nap, which wakes the sleeper.
     naps: AtomicU64,
     batch: usize,
+    readers: Arc<Readers>,
     /// The counters of the stage that reads this queue.
     reader: Arc<StageCounters>,
 }
@@ -78,6 +132,7 @@ pub(crate) fn queue<T>(
         pending: Mutex::new(Vec::new()),
         naps: AtomicU64::new(0),
         batch,
+        readers: Readers::new(),
         reader,
     });
     let output = Output {
@@ -86,14 +141,7 @@ pub(crate) fn queue<T>(
         clone: None,
         producer: false,
     };
-    let input = Input {
-        rx,
-        queue,
-        control: Arc::clone(control),
-        batch: Vec::new().into_iter(),
-        recheck: RECHECK,
-        worker: None,
-    };
+    let input = Input::new(rx, queue, Arc::clone(control));
     (output, input)
 }
 
@@ -103,7 +151,12 @@ type Tally = Option<(Arc<StageCounters>, usize)>;
 /// The stream of items a worker reads: its share of the stage's input queue.
 ///
 /// It ends when every upstream worker has finished (the queue is closed, no sentinel
-/// value is involved) or when the run is stopped.
+/// value is involved). When the run fails or is cancelled, or when every reader of
+/// the worker's own output has finished, `next()` does not return: it unwinds the
+/// stage's code with a private payload that the runtime catches and counts as a stop,
+/// not a failure. Destructors run; code after the stage's loop does not, as in the
+/// sequential program, where the failure would have unwound through it. (Built with
+/// `panic = "abort"`, nothing can unwind: the input ends instead.)
 pub struct Input<T> {
     rx: Receiver<Vec<T>>,
     queue: Arc<Queue<T>>,
@@ -111,30 +164,76 @@ pub struct Input<T> {
     batch: std::vec::IntoIter<T>,
     recheck: Duration,
     worker: Tally,
+    /// The queues the reading worker feeds: when all are closed, it stops.
+    downstream: Box<[Arc<Readers>]>,
+    /// Whether a stop unwinds (a worker's input) or ends the input (the caller's).
+    unwinds: bool,
+    /// This input's place among the queue's readers.
+    readers: Arc<Readers>,
 }
 
 impl<T> Input<T> {
-    /// Worker `worker`'s reader of the same queue: each item goes to one reader.
-    pub(crate) fn for_worker(&self, worker: usize) -> Self {
+    fn new(rx: Receiver<Vec<T>>, queue: Arc<Queue<T>>, control: Arc<Control>) -> Self {
         Self {
-            worker: Some((Arc::clone(&self.queue.reader), worker)),
-            ..self.shared()
-        }
-    }
-
-    /// A reader of the same queue shared by several workers, which count for themselves.
-    pub(crate) fn shared(&self) -> Self {
-        Self {
-            rx: self.rx.clone(),
-            queue: Arc::clone(&self.queue),
-            control: Arc::clone(&self.control),
+            rx,
+            readers: queue.readers.join(),
+            queue,
+            control,
             batch: Vec::new().into_iter(),
             recheck: RECHECK,
             worker: None,
+            downstream: Box::new([]),
+            unwinds: false,
         }
     }
 
-    /// The rest of the current batch, or the next one; `None` at the end.
+    /// Worker `worker`'s reader of the same queue: each item goes to one reader. It
+    /// stops when every queue `out` feeds is closed.
+    pub(crate) fn for_worker<U>(&self, worker: usize, out: Option<&Output<U>>) -> Self {
+        let mut input = self.shared(out);
+        input.worker = Some((Arc::clone(&self.queue.reader), worker));
+        input
+    }
+
+    /// A reader of the same queue shared by several workers, which count for themselves.
+    pub(crate) fn shared<U>(&self, out: Option<&Output<U>>) -> Self {
+        let mut input = Self::new(
+            self.rx.clone(),
+            Arc::clone(&self.queue),
+            Arc::clone(&self.control),
+        );
+        input.downstream = out.map(Output::downstream).unwrap_or_default();
+        input.unwinds = true;
+        input
+    }
+
+    /// Whether the reading worker should stop: the run stopped, or nobody reads what
+    /// it would produce.
+    #[inline]
+    pub(crate) fn should_stop(&self) -> bool {
+        self.control.is_stopped() || all_closed(&self.downstream)
+    }
+
+    /// Stops the worker (see [`Input`]); returns only for the caller's own input, or
+    /// where nothing can unwind.
+    fn stop(&self) -> Option<T> {
+        if self.unwinds {
+            crate::worker::unwind_stopped();
+        }
+        None
+    }
+
+    /// The end of the input: `None`, unless the run stopped (a failure upstream is
+    /// recorded before the failed worker's sender disconnects), which stops the worker.
+    fn end(&self) -> Option<T> {
+        if self.should_stop() {
+            return self.stop();
+        }
+        None
+    }
+
+    /// The rest of the current batch, or the next one; `None` at the end, or when the
+    /// worker should stop (the caller checks [`should_stop`](Self::should_stop)).
     pub(crate) fn next_batch(&mut self) -> Option<Vec<T>> {
         if self.batch.len() == 0 && !self.refill() {
             return None;
@@ -171,7 +270,7 @@ impl<T> Input<T> {
     /// The next non-empty batch; `None` at the end of the stream or when stopped.
     fn receive(&mut self) -> Option<Vec<T>> {
         loop {
-            if self.control.is_stopped() {
+            if self.should_stop() {
                 return None;
             }
             let batch = match self.rx.try_recv() {
@@ -226,14 +325,20 @@ impl<T> Iterator for Input<T> {
 
     #[inline]
     fn next(&mut self) -> Option<T> {
-        if self.control.is_stopped() {
-            return None;
+        if self.should_stop() {
+            return self.stop();
         }
         match self.batch.next() {
             Some(item) => Some(item),
             None if self.refill() => self.batch.next(),
-            None => None,
+            None => self.end(),
         }
+    }
+}
+
+impl<T> Drop for Input<T> {
+    fn drop(&mut self) {
+        self.readers.leave();
     }
 }
 
@@ -264,6 +369,8 @@ impl std::error::Error for Stopped {}
 struct Target<T> {
     tx: Sender<Vec<T>>,
     queue: Arc<Queue<T>>,
+    /// The queue's readers, held here to check for closing on every item.
+    readers: Arc<Readers>,
     pending: Arc<Pending<T>>,
     filled: usize,
     /// The last nap this sender flushed for.
@@ -283,6 +390,7 @@ impl<T> Target<T> {
         lock(&queue.pending).push(Arc::clone(&pending));
         Self {
             tx,
+            readers: Arc::clone(&queue.readers),
             queue,
             pending,
             filled: 0,
@@ -296,6 +404,9 @@ impl<T> Target<T> {
 
     #[inline]
     fn push(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
+        if self.readers.is_closed() {
+            return Err(Stopped);
+        }
         // SAFETY: this target owns its pending batch, and `filled` counts the slots
         // filled since the last reset; `flush` resets it when it is full.
         unsafe { self.pending.write(self.filled, item) };
@@ -310,6 +421,14 @@ impl<T> Target<T> {
             return self.flush(control);
         }
         Ok(())
+    }
+
+    /// Drops what is pending: the worker failed or was stopped.
+    fn discard(&mut self) {
+        // SAFETY: as in `push`.
+        drop(unsafe { self.pending.claim_all(self.filled) });
+        unsafe { self.pending.reset() };
+        self.filled = 0;
     }
 
     /// Sends what is pending (unless a reader took it), then starts a new batch.
@@ -389,7 +508,7 @@ fn send_when_free<T>(tx: &Sender<Vec<T>>, batch: Vec<T>, control: &Control) -> R
     }
     select! {
         send(tx, batch) -> sent => sent.map_err(|_| Stopped),
-        recv(control.signal()) -> _ => Err(Stopped),
+        recv(control.stopped()) -> _ => Err(Stopped),
     }
 }
 
@@ -452,6 +571,26 @@ impl<T> Output<T> {
         self
     }
 
+    pub(crate) fn is_producer(&self) -> bool {
+        self.producer
+    }
+
+    /// The readers of the queues this output feeds.
+    pub(crate) fn downstream(&self) -> Box<[Arc<Readers>]> {
+        self.targets
+            .iter()
+            .map(|t| Arc::clone(&t.readers))
+            .collect()
+    }
+
+    /// Drops the items not yet sent: the worker failed or was stopped, and nothing it
+    /// had pending may be delivered.
+    pub(crate) fn discard(&mut self) {
+        for target in &mut self.targets {
+            target.discard();
+        }
+    }
+
     /// Sends `item` downstream, waiting while the queue is full.
     ///
     /// Returns [`Stopped`] when no one will ever read it; the worker should then end.
@@ -499,10 +638,13 @@ impl<T> Output<T> {
 
 impl<T> Drop for Output<T> {
     /// The end of this worker's stream: what is pending goes out before the queues
-    /// see this sender disconnect (unless the run was stopped).
+    /// see this sender disconnect, unless the run was stopped (a failed worker records
+    /// its failure before its output is dropped, so it sends nothing more).
     fn drop(&mut self) {
         for target in &mut self.targets {
-            if !self.control.is_stopped() {
+            if self.control.is_stopped() || target.readers.is_closed() {
+                target.discard();
+            } else {
                 let _ = target.flush(&self.control);
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::graph::{Graph, StageKind};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ pub(crate) struct WorkerCounters {
     /// Nanoseconds from the run's start, plus one; 0 while not started or running.
     started: AtomicU64,
     ended: AtomicU64,
+    stopped: AtomicBool,
 }
 
 impl WorkerCounters {
@@ -82,8 +83,10 @@ impl StageCounters {
         self.workers[worker].started.store(at, Relaxed);
     }
 
-    pub(crate) fn ended(&self, worker: usize) {
+    /// Worker `worker` ended; `stopped` if the run stopped it before its input ended.
+    pub(crate) fn ended(&self, worker: usize, stopped: bool) {
         let at = self.clock.elapsed().as_nanos() as u64 + 1;
+        self.workers[worker].stopped.store(stopped, Relaxed);
         self.workers[worker].ended.store(at, Relaxed);
     }
 }
@@ -189,6 +192,7 @@ fn worker_stats(w: &WorkerCounters, now: Duration) -> WorkerStats {
         waiting_for_input,
         blocked_on_output,
         running: started.is_some() && ended.is_none(),
+        stopped: w.stopped.load(Relaxed),
     }
 }
 
@@ -274,6 +278,10 @@ pub struct WorkerStats {
     pub blocked_on_output: Duration,
     /// Whether the worker is still running.
     pub running: bool,
+    /// Whether the run stopped the worker before its input ended: a failure
+    /// elsewhere, a cancel, or every reader of its output gone. A stop is not a
+    /// failure: the run's error names the worker that failed.
+    pub stopped: bool,
 }
 
 /// How full a stage's input queue was, sampled each time a batch was sent into it.
