@@ -208,8 +208,8 @@
 
 pub use pipeline_macros::{consumer, pipeline, producer, stage};
 pub use pipeline_runtime::{
-    BoxError, Canceller, Error, Graph, Handle, Input, Iter, Options, Output, Pipeline, StageKind,
-    StageStats, Stats, Stream, DEFAULT_BUFFER,
+    sleep, BoxError, Canceller, Error, Graph, Handle, Input, Iter, Options, Output, Pipeline,
+    StageKind, StageStats, Stats, Stream, DEFAULT_BUFFER, MAX_BUFFER,
 };
 
 /// The runtime the macros expand to, usable without them: the builder, the stage

@@ -277,36 +277,47 @@ fn run<S: Sink>(
     let _span = tracing::info_span!("stage", stage = %stage, worker).entered();
     #[cfg(feature = "tracing")]
     tracing::debug!("worker started");
-    WATCH.with(|watch| {
-        *watch.borrow_mut() = Some(Watch {
-            control: Arc::clone(control),
-            producer: sink.is_producer(),
-            downstream: sink.downstream(),
-        })
-    });
+    let watch = Watch {
+        control: Arc::clone(control),
+        producer: sink.is_producer(),
+        downstream: sink.downstream(),
+    };
+    WATCH.with(|w| *w.borrow_mut() = Some(watch));
     counters.started(worker);
-    let outcome = match panic::catch_unwind(AssertUnwindSafe(|| body(&mut sink))) {
+    let result = panic::catch_unwind(AssertUnwindSafe(|| body(&mut sink)));
+    let watch = WATCH.with(|w| w.borrow_mut().take()).expect("set above");
+    let outcome = match result {
+        // Code that returns when a push fails (`feed`) ends normally on a stop.
+        Ok(Ok(())) if watch.should_stop() => Outcome::Stopped,
         Ok(Ok(())) => Outcome::Finished,
         Ok(Err(error)) => Outcome::Failed(Error::failed(stage, worker, error)),
         Err(payload) if payload.is::<Stopped>() => Outcome::Stopped,
         Err(payload) => Outcome::Failed(Error::panicked(stage, worker, payload)),
     };
-    #[cfg(feature = "tracing")]
-    match &outcome {
-        Outcome::Finished => tracing::debug!("worker finished"),
-        Outcome::Stopped => tracing::debug!("worker stopped"),
-        Outcome::Failed(error) => tracing::error!(%error, "worker failed"),
-    }
-    counters.ended(worker, matches!(outcome, Outcome::Stopped));
+    let stopped = matches!(outcome, Outcome::Stopped);
     match outcome {
-        Outcome::Finished => {}
+        Outcome::Finished => {
+            #[cfg(feature = "tracing")]
+            tracing::debug!("worker finished");
+        }
         Outcome::Failed(error) => {
+            #[cfg(feature = "tracing")]
+            let message = error.to_string();
             control.fail(error);
             sink.discard();
+            #[cfg(feature = "tracing")]
+            tracing::error!(error = %message, "worker failed");
         }
-        Outcome::Stopped => sink.discard(),
+        Outcome::Stopped => {
+            // A producer stopped by a drain sends what it had: the rest runs on.
+            if control.is_stopped() {
+                sink.discard();
+            }
+            #[cfg(feature = "tracing")]
+            tracing::debug!("worker stopped");
+        }
     }
-    WATCH.with(|watch| watch.borrow_mut().take());
+    counters.ended(worker, stopped);
     // Dropping the sink flushes a finished worker's last batch and disconnects; the
     // items it drops are user values, whose `Drop` may panic.
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(sink))) {
