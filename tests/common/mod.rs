@@ -50,6 +50,20 @@ pub fn threads() -> usize {
     status_field("Threads:")
 }
 
+/// Waits until this process has `want` threads, and says how many it has: the
+/// kernel's count can lag a thread that was just joined, so a single read can see
+/// one too many. Gives up after ten seconds (a leaked thread never goes away).
+pub fn threads_settle_at(want: usize) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = threads();
+        if now == want || std::time::Instant::now() > deadline {
+            return now;
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// Peak resident memory of this process in KiB (`VmHWM`).
 pub fn peak_rss_kib() -> usize {
     status_field("VmHWM:")
