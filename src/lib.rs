@@ -112,8 +112,9 @@
 //! stops every stage, and `run` returns an [`Error`] that names the stage and worker
 //! and gives your error back through `source()`. A consumer that returns early (say
 //! after `take(10)`) stops everything upstream, and so does dropping the iterator of
-//! a consumer-less pipeline or calling [`Handle::cancel`]; a stage blocked in its own
-//! code (a read, a sleep) stops when that call returns. To end an endless run and
+//! a consumer-less pipeline or calling [`Handle::cancel`]; a stage waiting in
+//! [`pipeline::sleep`](sleep) stops at once, one blocked in another call of its own
+//! (a read) when that call returns. To end an endless run and
 //! keep its result (Ctrl-C in a log follower), [`Handle::drain`] stops only the
 //! producers: what they produced flows on, and `join` returns the consumers' values.
 //!
@@ -130,13 +131,64 @@
 //!   the run return an [`Error`] naming the stage, the worker and the message
 //!   (`` stage `parse` worker 2 panicked: bad header ``), waking workers blocked on
 //!   full or empty queues; [`source`](std::error::Error::source) gives your own error.
-//! - **Early stop propagates upstream.** A consumer that returns early, a dropped
-//!   iterator, or [`Handle::cancel`] stops every upstream stage at its next item.
+//!   The failure is recorded before anything else happens on the failed worker: what
+//!   it had not yet sent is dropped, never delivered, and the first failure is the
+//!   one reported.
+//! - **A failed run never looks finished.** When the run fails or is cancelled, every
+//!   other stage stops where it stands: its next `next()` on its input (or its
+//!   [`sleep`]) unwinds the stage's code with a private payload, as the failure would
+//!   have unwound through it in the sequential program. Destructors run; code after
+//!   the loop does not. So a consumer that commits after its loop commits only a
+//!   complete input (every producer ended, or [`Handle::drain`] was called):
+//!
+//!   ```
+//!   # use pipeline::{consumer, pipeline, producer, stage};
+//!   # #[producer] fn rows(n: u64) -> impl Iterator<Item = u64> { 0..n }
+//!   #[stage]
+//!   fn validate(row: u64) -> Result<u64, String> {
+//!       if row == 500 { Err(format!("row {row}: bad amount")) } else { Ok(row) }
+//!   }
+//!
+//!   #[consumer]
+//!   fn store(rows: impl Iterator<Item = u64>) -> u64 {
+//!       let mut batch = Vec::new(); // a transaction, say
+//!       for row in rows {
+//!           batch.push(row);
+//!       }
+//!       // Reached only when the whole input arrived: never after `validate` failed.
+//!       batch.len() as u64
+//!   }
+//!
+//!   let error = pipeline!(rows(1000) => validate => store).run().unwrap_err();
+//!   assert_eq!(error.stage(), Some("validate"));
+//!   ```
+//!
+//!   The stopped stages are counted as stopped ([`WorkerStats::stopped`](runtime::WorkerStats::stopped)),
+//!   not failed, and nothing is printed for them (the panic hook is not called). Do
+//!   not swallow that unwinding with `catch_unwind` in stage code. Built with
+//!   `panic = "abort"`, nothing can unwind: a stopped stage's input ends instead, so
+//!   code after its loop does run; the run still returns the [`Error`].
+//! - **Early stop propagates upstream.** When every reader of a queue has finished (a
+//!   consumer that returns early, a dropped iterator, a finished broadcast branch) the
+//!   queue is closed: the stages feeding it stop at their next item, whether they
+//!   push or only pull (a filter that keeps nothing now), and no stage starts an item
+//!   after every reader of its output has finished. [`Handle::cancel`] stops every stage.
 //! - **Nothing leaks.** When `run`, `join` or the iterator's drop returns, every thread
 //!   the run started has been joined. Worker threads are named `stage#worker`.
 //! - **Sequential equivalence.** For stages without shared state, the concurrent run
 //!   yields the same multiset as the nested calls; the same sequence where every stage
 //!   has one worker or is `ordered`.
+//! - **Nothing panics out of the runtime.** A panic in an argument's `Clone` while the
+//!   workers start, a panic payload whose `Drop` panics, a stage name that cannot name
+//!   a thread, a buffer over [`MAX_BUFFER`]: `run`, `join` and the iterator return an
+//!   [`Error`], and no thread is left behind.
+//!
+//! **Waiting in stage code.** A stage that must wait (polling a file, backing off a
+//! server) calls [`pipeline::sleep`](sleep) rather than `std::thread::sleep`: it
+//! returns early when the run stops (for a producer, when it drains too, and for any
+//! stage when nobody reads its output any more), and the stage then stops as it does
+//! at its next input item. A stage blocked in any other call of its own stops when
+//! that call returns.
 //!
 //! # Seeing inside a run
 //!
