@@ -23,7 +23,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process;
 use std::time::Instant;
-use walk::{walk, Found, Walk};
+use walk::Found;
+use walkdir::WalkDir;
 
 const USAGE: &str = "\
 Usage: hashdir [--workers N] DIR
@@ -44,10 +45,13 @@ Exit status: 0 if every file was hashed, 1 if any was skipped or the run failed,
 2 on a usage error.
 ";
 
-/// Producer: every entry under `root`.
+/// Producer: every entry under `root` but the directories.
 #[producer]
-fn files(root: PathBuf) -> Walk {
-    walk(root)
+fn files(root: PathBuf) -> impl Iterator<Item = Found> {
+    WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(walk::found)
 }
 
 /// A file's sum, or why there is none.

@@ -20,7 +20,8 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process;
 use std::time::Instant;
-use walk::{walk, Found, Walk};
+use walk::Found;
+use walkdir::WalkDir;
 
 const USAGE: &str = "\
 Usage: wordfreq [--workers N] [--top N] DIR
@@ -42,10 +43,13 @@ Exit status: 0 if every file could be read, 1 if any could not or the run failed
 2 on a usage error.
 ";
 
-/// Producer: every entry under `root`.
+/// Producer: every entry under `root` but the directories.
 #[producer]
-fn files(root: PathBuf) -> Walk {
-    walk(root)
+fn files(root: PathBuf) -> impl Iterator<Item = Found> {
+    WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(walk::found)
 }
 
 /// One worker's counts over its share of the files.
