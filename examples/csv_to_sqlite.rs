@@ -10,7 +10,8 @@
 #[path = "common/cli.rs"]
 mod cli;
 
-use cli::{Arg, Args};
+use clap::builder::{NonEmptyStringValueParser, PathBufValueParser, TypedValueParser};
+use clap::Parser;
 use pipeline::{consumer, pipeline, producer, stage, BoxError};
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -22,33 +23,48 @@ use std::process;
 use std::sync::Arc;
 use std::time::Instant;
 
-const USAGE: &str = "\
-Usage: csv_to_sqlite INPUT.csv DB.sqlite [--rejects FILE] [--batch N] [--table NAME] [--workers N]
-
-Loads INPUT.csv into a new table of the SQLite database DB.sqlite (created if need
-be), in transactions of N rows.
-
-The first line of INPUT.csv is a header naming the columns, each with an optional
-type: `id:int,name,price:real`. Types are `int`, `real` and `text` (the default).
-Fields are separated by commas and not quoted. An empty `int` or `real` field is
-stored as NULL.
-
-A row that does not fit the header (wrong number of fields, a number that is not
-one, a quoted field, text that is not UTF-8, an empty line) is not loaded: it is
-written to the rejects file as `LINE<TAB>REASON<TAB>TEXT`.
-
-Options:
-  --rejects FILE  where rejected rows go (default: DB.sqlite.rejects); always
-                  rewritten, so it lists this run's rejects only
-  --batch N       rows per transaction (default: 10000)
-  --table NAME    the table to create (default: INPUT's file name without its
-                  extension); it must not exist yet
-  --workers N     validate rows on N threads (default: the number of CPUs)
-  -h, --help      print this help
-
-Exit status: 0 if every row was loaded, 1 if any was rejected or the load failed
-(batches committed before a failure stay in the database), 2 on a usage error.
-";
+/// Loads INPUT.csv into a new table of the SQLite database DB.sqlite (created if need
+/// be), in transactions of N rows.
+///
+/// The first line of INPUT.csv is a header naming the columns, each with an optional
+/// type: `id:int,name,price:real`. Types are `int`, `real` and `text` (the default).
+/// Fields are separated by commas and not quoted. An empty `int` or `real` field is
+/// stored as NULL.
+///
+/// A row that does not fit the header (wrong number of fields, a number that is not
+/// one, a quoted field, text that is not UTF-8, an empty line) is not loaded: it is
+/// written to the rejects file as `LINE<TAB>REASON<TAB>TEXT`.
+#[derive(Parser)]
+#[command(
+    name = "csv_to_sqlite",
+    override_usage = "csv_to_sqlite INPUT.csv DB.sqlite [--rejects FILE] [--batch N] \
+                      [--table NAME] [--workers N]",
+    help_template = cli::HELP_TEMPLATE,
+    verbatim_doc_comment,
+    after_help = "Exit status: 0 if every row was loaded, 1 if any was rejected or the load \
+                  failed\n(batches committed before a failure stay in the database), 2 on a \
+                  usage error."
+)]
+struct Args {
+    /// the CSV file to load
+    #[arg(value_name = "INPUT.csv", value_parser = PathBufValueParser::new().try_map(cli::readable_file))]
+    input: PathBuf,
+    /// the database to load it into
+    #[arg(value_name = "DB.sqlite")]
+    db: PathBuf,
+    /// the rejects file, rewritten by each run (default: DB.sqlite.rejects)
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// rows per transaction
+    #[arg(long, value_name = "N", default_value = "10000", value_parser = cli::at_least_one)]
+    batch: usize,
+    /// the new table's name (default: INPUT's name without its extension)
+    #[arg(long, value_name = "NAME", value_parser = NonEmptyStringValueParser::new())]
+    table: Option<String>,
+    /// validate rows on N threads (default: the number of CPUs)
+    #[arg(long, value_name = "N", value_parser = cli::at_least_one)]
+    workers: Option<usize>,
+}
 
 /// A column's type, from its `name:type` in the header.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -385,40 +401,15 @@ fn create_table(db: &Path, table: &str, columns: &[Column]) -> Result<(), String
 }
 
 fn main() {
-    let mut args = Args::from_env("csv_to_sqlite", USAGE);
-    let mut workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut batch = 10_000;
-    let (mut rejects, mut table) = (None, None);
-    let mut paths: Vec<PathBuf> = Vec::new();
-    while let Some(arg) = args.next() {
-        match arg {
-            Arg::Option(name) if name == "workers" => workers = args.number(&name, 1),
-            Arg::Option(name) if name == "batch" => batch = args.number(&name, 1),
-            Arg::Option(name) if name == "rejects" => {
-                rejects = Some(PathBuf::from(args.value(&name)))
-            }
-            Arg::Option(name) if name == "table" => match args.value(&name).into_string() {
-                Ok(t) if !t.is_empty() => table = Some(t),
-                _ => args.fail("`--table` needs a name in UTF-8"),
-            },
-            Arg::Option(name) => args.unknown(&name),
-            Arg::Positional(path) if paths.len() < 2 => paths.push(path.into()),
-            Arg::Positional(path) => args.fail(format_args!(
-                "unexpected argument `{}`: give INPUT.csv and DB.sqlite only",
-                path.to_string_lossy()
-            )),
-        }
-    }
-    let [input, db] = <[PathBuf; 2]>::try_from(paths).unwrap_or_else(|paths| {
-        args.fail(if paths.is_empty() {
-            "missing INPUT.csv and DB.sqlite"
-        } else {
-            "missing DB.sqlite"
-        })
-    });
-    if !input.is_file() {
-        args.fail(format_args!("{}: no such file", input.display()));
-    }
+    let Args {
+        input,
+        db,
+        rejects,
+        batch,
+        table,
+        workers,
+    } = Args::parse();
+    let workers = workers.unwrap_or_else(cli::cpus);
     let rejects = rejects.unwrap_or_else(|| {
         let mut name = db.clone().into_os_string();
         name.push(".rejects");

@@ -188,19 +188,35 @@ fn bad_headers_and_usage_errors_say_what_is_wrong() {
     fs::write(&input, "a\n1\n").unwrap();
     let input = input.to_str().unwrap();
     for (args, message) in [
-        (&[][..], "missing INPUT.csv and DB.sqlite"),
-        (&[input][..], "missing DB.sqlite"),
-        (&[input, "x.db", "y"][..], "unexpected argument `y`"),
-        (&["no-such.csv", "x.db"][..], "no-such.csv: no such file"),
+        (
+            &[][..],
+            "the following required arguments were not provided:\n  <INPUT.csv>\n  <DB.sqlite>\n",
+        ),
+        (
+            &[input][..],
+            "the following required arguments were not provided:\n  <DB.sqlite>\n",
+        ),
+        (&[input, "x.db", "y"][..], "unexpected argument 'y' found"),
+        (
+            &["no-such.csv", "x.db"][..],
+            "invalid value 'no-such.csv' for '<INPUT.csv>': No such file or directory",
+        ),
+        (
+            &[".", "x.db"][..],
+            "invalid value '.' for '<INPUT.csv>': not a file",
+        ),
         (
             &[input, "x.db", "--batch", "0"][..],
-            "`--batch` needs a whole number",
+            "invalid value '0' for '--batch <N>': needs a whole number of at least 1",
         ),
         (
             &[input, "x.db", "--rejects"][..],
-            "`--rejects` needs a value",
+            "a value is required for '--rejects <FILE>'",
         ),
-        (&[input, "x.db", "--table="][..], "`--table` needs a name"),
+        (
+            &[input, "x.db", "--table="][..],
+            "a value is required for '--table <NAME>'",
+        ),
     ] {
         let output = run(Command::new(example("csv_to_sqlite"))
             .args(args)
@@ -208,6 +224,8 @@ fn bad_headers_and_usage_errors_say_what_is_wrong() {
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(stderr.contains("try '--help'"), "{args:?}: {stderr}");
+        assert!(!dir.join("x.db").exists(), "{args:?} made a database");
     }
     let help = run(Command::new(example("csv_to_sqlite")).arg("--help"));
     assert_eq!(help.status.code(), Some(0));
