@@ -1,10 +1,12 @@
 //! Loading a CSV file into SQLite: a producer reads the file's records with the `csv`
 //! crate, a stage validates and converts them on several workers, keeping the file's
-//! order (`ordered`), and a consumer inserts them in batched transactions. A row that
-//! does not fit the header goes to a rejects file with its line number and the reason.
+//! order (`ordered`), and a consumer inserts them in one transaction that it commits
+//! after its loop, as the sequential program would: a load that fails anywhere, in
+//! any stage, leaves the database as it was. A row that does not fit the header goes
+//! to a rejects file with its line number and the reason.
 //!
 //! ```text
-//! cargo run --release --example csv_to_sqlite -- INPUT.csv DB.sqlite [--rejects FILE] [--batch N]
+//! cargo run --release --example csv_to_sqlite -- INPUT.csv DB.sqlite [--rejects FILE] [--strict]
 //! ```
 
 #[path = "common/cli.rs"]
@@ -25,7 +27,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Loads INPUT.csv into a new table of the SQLite database DB.sqlite (created if need
-/// be), in transactions of N rows.
+/// be), in one transaction: the table and its rows are committed once the whole file
+/// has been read, so a load that fails leaves the database as it was.
 ///
 /// INPUT.csv is CSV as RFC 4180 has it: a field may be quoted ("a, b"), with "" for a
 /// quote and line ends inside the quotes; lines may end in LF or CR LF; blank lines
@@ -37,17 +40,17 @@ use std::time::Instant;
 /// A row that does not fit the header (more fields than the header names, a number
 /// that is not one, text that is not UTF-8) is not loaded: it is written to the
 /// rejects file as a tab-separated `LINE REASON ROW` line, ROW being the row as CSV,
-/// and a field holding a tab, a quote or a line end quoted as in CSV.
+/// and a field holding a tab, a quote or a line end quoted as in CSV. With --strict,
+/// such a row stops the load instead.
 #[derive(Parser)]
 #[command(
     name = "csv_to_sqlite",
-    override_usage = "csv_to_sqlite INPUT.csv DB.sqlite [--rejects FILE] [--batch N] \
+    override_usage = "csv_to_sqlite INPUT.csv DB.sqlite [--rejects FILE] [--strict] \
                       [--table NAME] [--workers N]",
     help_template = cli::HELP_TEMPLATE,
     verbatim_doc_comment,
     after_help = "Exit status: 0 if every row was loaded, 1 if any was rejected or the load \
-                  failed\n(batches committed before a failure stay in the database), 2 on a \
-                  usage error."
+                  failed\n(then nothing is loaded), 2 on a usage error."
 )]
 struct Args {
     /// the CSV file to load
@@ -59,9 +62,9 @@ struct Args {
     /// the rejects file, rewritten by each run (default: DB.sqlite.rejects)
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
-    /// rows per transaction
-    #[arg(long, value_name = "N", default_value = "10000", value_parser = cli::at_least_one)]
-    batch: usize,
+    /// stop at the first row that does not fit the header, and load nothing
+    #[arg(long)]
+    strict: bool,
     /// the new table's name (default: INPUT's name without its extension)
     #[arg(long, value_name = "NAME", value_parser = NonEmptyStringValueParser::new())]
     table: Option<String>,
@@ -94,7 +97,15 @@ struct Column {
     kind: Type,
 }
 
-/// Why a load stopped: the run fails.
+/// How rows are checked.
+#[derive(Debug)]
+struct Rules {
+    columns: Vec<Column>,
+    /// A row that does not fit stops the load, rather than being rejected.
+    strict: bool,
+}
+
+/// Why a load stopped: the run fails, and nothing is loaded.
 #[derive(Debug)]
 struct Stopped(String);
 
@@ -214,15 +225,17 @@ enum Checked {
 }
 
 /// Stage: checks a record against the header's columns and converts its fields. A
-/// record that could not be read stops the load.
+/// record that could not be read stops the load, as does, with `--strict`, one that
+/// does not fit.
 #[stage(ordered)]
-fn check(record: csv::Result<Record>, columns: Arc<[Column]>) -> Result<Checked, Stopped> {
+fn check(record: csv::Result<Record>, rules: Arc<Rules>) -> Result<Checked, Stopped> {
     let (line, record) = record.map_err(|e| Stopped(format!("cannot read it: {e}")))?;
-    match convert(&record, &columns) {
+    match convert(&record, &rules.columns) {
         Ok(values) => Ok(Checked::Row {
-            short: record.len() < columns.len(),
+            short: record.len() < rules.columns.len(),
             values,
         }),
+        Err(reason) if rules.strict => Err(Stopped(format!("line {line}: {reason}"))),
         Err(reason) => Ok(Checked::Rejected {
             line,
             reason,
@@ -284,8 +297,8 @@ fn as_csv(record: &ByteRecord) -> String {
 #[derive(Debug, Clone)]
 struct Target {
     db: PathBuf,
+    create: String,
     insert: String,
-    batch: usize,
     rejects: PathBuf,
 }
 
@@ -295,46 +308,41 @@ struct Loaded {
     rows: u64,
     short: u64,
     rejected: u64,
-    batches: u64,
 }
 
-/// Consumer: inserts the rows in transactions of `target.batch` rows, and writes the
-/// rejected rows to the rejects file.
+/// Consumer: creates the table and inserts the rows in one transaction, and writes
+/// the rejected rows to the rejects file.
+///
+/// The transaction is committed after the loop, so only once every row has arrived.
+/// If the load fails, here or in another stage, the loop does not end: `?` returns
+/// from here, or the run unwinds this function at its next row, and the transaction,
+/// dropped without a commit, rolls back the table and every row.
 #[consumer]
 fn load(checked: impl Iterator<Item = Checked>, target: Target) -> Result<Loaded, BoxError> {
-    let db = Connection::open(&target.db)?;
-    let mut insert = db.prepare(&target.insert)?;
+    let mut db = Connection::open(&target.db)?;
     let mut rejects = csv::WriterBuilder::new()
         .delimiter(b'\t')
         .from_path(&target.rejects)?;
     let mut loaded = Loaded::default();
-    let mut in_batch = 0;
-    for item in checked {
-        match item {
-            Checked::Row { values, short } => {
-                if in_batch == 0 {
-                    db.execute_batch("BEGIN")?;
+    let transaction = db.transaction()?;
+    transaction.execute_batch(&target.create)?;
+    {
+        let mut insert = transaction.prepare(&target.insert)?;
+        for item in checked {
+            match item {
+                Checked::Row { values, short } => {
+                    insert.execute(rusqlite::params_from_iter(values))?;
+                    loaded.rows += 1;
+                    loaded.short += u64::from(short);
                 }
-                insert.execute(rusqlite::params_from_iter(values))?;
-                loaded.rows += 1;
-                loaded.short += u64::from(short);
-                in_batch += 1;
-                if in_batch == target.batch {
-                    db.execute_batch("COMMIT")?;
-                    loaded.batches += 1;
-                    in_batch = 0;
+                Checked::Rejected { line, reason, row } => {
+                    rejects.write_record([line.to_string(), reason, row])?;
+                    loaded.rejected += 1;
                 }
-            }
-            Checked::Rejected { line, reason, row } => {
-                rejects.write_record([line.to_string(), reason, row])?;
-                loaded.rejected += 1;
             }
         }
     }
-    if in_batch > 0 {
-        db.execute_batch("COMMIT")?;
-        loaded.batches += 1;
-    }
+    transaction.commit()?;
     rejects.flush()?;
     Ok(loaded)
 }
@@ -399,23 +407,6 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Creates the table.
-fn create_table(db: &Path, table: &str, columns: &[Column]) -> Result<(), String> {
-    let definition: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{} {}", quoted(&c.name), c.kind.sql()))
-        .collect();
-    Connection::open(db)
-        .and_then(|conn| {
-            conn.execute_batch(&format!(
-                "CREATE TABLE {} ({})",
-                quoted(table),
-                definition.join(", ")
-            ))
-        })
-        .map_err(|e| format!("{}: {e}", db.display()))
-}
-
 /// Fails if `table` exists in `db`.
 fn check_absent(db: &Path, table: &str) -> Result<(), String> {
     let conn = Connection::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
@@ -455,30 +446,41 @@ fn main() {
     let columns = parse_header(&input).and_then(|columns| {
         check_absent(&db, &table)?;
         File::create(&rejects).map_err(|e| format!("{}: {e}", rejects.display()))?;
-        create_table(&db, &table, &columns)?;
         Ok(columns)
     });
-    let columns: Arc<[Column]> = match columns {
-        Ok(columns) => columns.into(),
+    let columns = match columns {
+        Ok(columns) => columns,
         Err(e) => {
             eprintln!("csv_to_sqlite: {e}");
             process::exit(1);
         }
     };
+    let definition: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{} {}", quoted(&c.name), c.kind.sql()))
+        .collect();
     let target = Target {
         db: db.clone(),
+        create: format!(
+            "CREATE TABLE {} ({})",
+            quoted(&table),
+            definition.join(", ")
+        ),
         insert: format!(
             "INSERT INTO {} VALUES ({})",
             quoted(&table),
             vec!["?"; columns.len()].join(", ")
         ),
-        batch: args.batch,
         rejects: rejects.clone(),
     };
+    let rules = Arc::new(Rules {
+        columns,
+        strict: args.strict,
+    });
 
     let started = Instant::now();
     let loaded =
-        match pipeline!(records(input.clone()) => check(columns)[workers = workers] => load(target))
+        match pipeline!(records(input.clone()) => check(rules)[workers = workers] => load(target))
             .run()
         {
             Ok(loaded) => loaded,
@@ -487,12 +489,12 @@ fn main() {
                     Some(stopped) => eprintln!("csv_to_sqlite: {}: {stopped}", input.display()),
                     None => eprintln!("csv_to_sqlite: {e}"),
                 }
+                eprintln!("csv_to_sqlite: nothing was loaded");
                 process::exit(1);
             }
         };
     eprintln!(
-        "csv_to_sqlite: {} loaded into table `{table}` of {}{} in {}, {} rejected{}, in {:.2} s \
-         on {}",
+        "csv_to_sqlite: {} loaded into table `{table}` of {}{}, {} rejected{}, in {:.2} s on {}",
         cli::count(loaded.rows, "row"),
         db.display(),
         if loaded.short > 0 {
@@ -500,7 +502,6 @@ fn main() {
         } else {
             String::new()
         },
-        cli::count(loaded.batches, "transaction"),
         loaded.rejected,
         if loaded.rejected > 0 {
             format!(" (see {})", rejects.display())

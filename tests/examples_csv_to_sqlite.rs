@@ -1,7 +1,7 @@
 //! `examples/csv_to_sqlite.rs` on CSV files the tests write: the database, opened
 //! here, must hold exactly the valid rows, in file order, quoted fields and line ends
 //! inside quotes as written; the rejects file must list every other row with its line
-//! number and the reason.
+//! number and the reason; and a load that fails part-way must leave nothing behind.
 //! (`.ci/check-examples` compares a load with what the `sqlite3` shell's `.import`
 //! makes of the same file.)
 
@@ -139,6 +139,16 @@ fn rejects(path: &Path) -> Vec<Reject> {
         .unwrap()
 }
 
+/// The names of the tables in `db`.
+fn tables(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut select = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    let names = select.query_map([], |r| r.get(0)).unwrap();
+    names.collect::<Result<_, _>>().unwrap()
+}
+
 #[test]
 fn valid_rows_are_loaded_in_order_and_every_other_row_is_rejected_with_its_reason() {
     let tmp = TempDir::new("csv-load");
@@ -154,14 +164,12 @@ fn valid_rows_are_loaded_in_order_and_every_other_row_is_rejected_with_its_reaso
         .arg(&db)
         .arg("--rejects")
         .arg(&rejected)
-        .args(["--batch", "7", "--workers", "3"]));
+        .args(["--workers", "3"]));
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("2000 rows loaded into table `sales` of ")
-            && stderr.contains(
-                " (5 short, the missing fields NULL) in 286 transactions, 6 rejected (see "
-            ),
+            && stderr.contains(" (5 short, the missing fields NULL), 6 rejected (see "),
         "{stderr}"
     );
     assert_eq!(want.short, 5);
@@ -217,7 +225,7 @@ fn quoted_fields_and_line_ends_inside_quotes_are_loaded_as_written() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains("6 rows loaded into table `notes` of ")
-            && stderr.contains(" (2 short, the missing fields NULL) in 1 transaction, 0 rejected,"),
+            && stderr.contains(" (2 short, the missing fields NULL), 0 rejected,"),
         "{stderr}"
     );
 
@@ -262,6 +270,59 @@ fn quoted_fields_and_line_ends_inside_quotes_are_loaded_as_written() {
             ],
         ]
     );
+}
+
+#[test]
+fn a_failure_in_the_middle_leaves_the_database_without_the_partial_rows() {
+    let tmp = TempDir::new("csv-strict");
+    let (input, db) = (tmp.path().join("sales.csv"), tmp.path().join("db"));
+    // Most rows come before the bad one: the consumer has inserted many of them when
+    // the check stage fails on it, and more rows follow it.
+    let rows = 20_000;
+    let bad = 19_000;
+    let mut csv = String::from("id:int,name,amount:int\n");
+    for id in 1..=rows {
+        if id == bad {
+            csv.push_str(&format!("{id},name {id},12x\n"));
+        } else {
+            csv.push_str(&format!("{id},name {id},{}\n", id % 13));
+        }
+    }
+    fs::write(&input, csv).unwrap();
+    let load = |strict: bool| {
+        let mut command = Command::new(example("csv_to_sqlite"));
+        command.arg(&input).arg(&db).args(["--workers", "3"]);
+        if strict {
+            command.arg("--strict");
+        }
+        run(&mut command)
+    };
+
+    let output = load(true);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "sales.csv: line {}: column `amount`: `12x` is not an integer\n",
+            bad + 1
+        )) && stderr.contains("nothing was loaded"),
+        "{stderr}"
+    );
+    assert_eq!(
+        tables(&db),
+        Vec::<String>::new(),
+        "the failed load left its table or some of its rows in the database"
+    );
+
+    // The same file without --strict: the table is free, every other row loads.
+    let output = load(false);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} rows loaded", rows - 1)) && stderr.contains("1 rejected"),
+        "{stderr}"
+    );
+    assert_eq!(tables(&db), vec!["sales".to_owned()]);
 }
 
 #[test]
@@ -336,8 +397,8 @@ fn bad_headers_and_usage_errors_say_what_is_wrong() {
             "invalid value '.' for '<INPUT.csv>': not a file",
         ),
         (
-            &[input, "x.db", "--batch", "0"][..],
-            "invalid value '0' for '--batch <N>': needs a whole number of at least 1",
+            &[input, "x.db", "--workers", "0"][..],
+            "invalid value '0' for '--workers <N>': needs a whole number of at least 1",
         ),
         (
             &[input, "x.db", "--rejects"][..],
@@ -346,6 +407,10 @@ fn bad_headers_and_usage_errors_say_what_is_wrong() {
         (
             &[input, "x.db", "--table="][..],
             "a value is required for '--table <NAME>'",
+        ),
+        (
+            &[input, "x.db", "--strict=yes"][..],
+            "unexpected value 'yes' for '--strict'",
         ),
     ] {
         let output = run(Command::new(example("csv_to_sqlite"))
@@ -361,5 +426,8 @@ fn bad_headers_and_usage_errors_say_what_is_wrong() {
     assert_eq!(help.status.code(), Some(0));
     let help = text(&help.stdout);
     assert!(help.starts_with("Usage: csv_to_sqlite INPUT.csv DB.sqlite"));
-    assert!(help.contains("RFC 4180"), "{help}");
+    assert!(
+        help.contains("--strict") && help.contains("RFC 4180"),
+        "{help}"
+    );
 }
