@@ -9,9 +9,14 @@
 //! `--dot` and `--mermaid` write the second run's graph, labelled with its numbers
 //! (render the first with `dot -Tsvg FILE -o graph.svg`).
 
+#[path = "common/cli.rs"]
+mod cli;
+
+use clap::Parser;
 use pipeline::{consumer, pipeline, producer, stage, Stats};
+use std::path::PathBuf;
 use std::time::Duration;
-use std::{env, fs, process};
+use std::{fs, process};
 
 /// Some arithmetic standing for real work, `rounds` long.
 fn work(seed: u64, rounds: u32) -> u64 {
@@ -46,38 +51,26 @@ fn store(values: impl Iterator<Item = u64>) -> u64 {
     values.fold(0, |acc, v| acc ^ v)
 }
 
+/// Runs an unbalanced pipeline and prints its report, gives the stage the report
+/// names as the bottleneck one worker per core, runs again and prints the gain.
+/// The graphs written are the second run's, labelled with its numbers.
+#[derive(Parser)]
+#[command(
+    name = "bottleneck",
+    override_usage = "bottleneck [--records N] [--dot FILE] [--mermaid FILE]",
+    help_template = cli::HELP_TEMPLATE,
+    verbatim_doc_comment
+)]
 struct Args {
+    /// records to run through the pipeline
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
     records: u64,
-    dot: Option<String>,
-    mermaid: Option<String>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        records: 20_000,
-        dot: None,
-        mermaid: None,
-    };
-    let mut it = env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--records" => {
-                let v = value()?;
-                args.records = v
-                    .parse()
-                    .map_err(|_| format!("--records: not a number: {v}"))?;
-            }
-            "--dot" => args.dot = Some(value()?),
-            "--mermaid" => args.mermaid = Some(value()?),
-            "-h" | "--help" => {
-                println!("usage: bottleneck [--records N] [--dot FILE] [--mermaid FILE]");
-                process::exit(0);
-            }
-            other => return Err(format!("unknown argument `{other}`; see --help")),
-        }
-    }
-    Ok(args)
+    /// write the graph to FILE in Graphviz DOT
+    #[arg(long, value_name = "FILE")]
+    dot: Option<PathBuf>,
+    /// write the graph to FILE in Mermaid
+    #[arg(long, value_name = "FILE")]
+    mermaid: Option<PathBuf>,
 }
 
 /// Worker counts for `parse` and `enrich`, set where the stages are used.
@@ -96,11 +89,7 @@ fn run(records: u64, w: Workers) -> Result<(u64, Stats), pipeline::Error> {
 }
 
 fn main() {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("bottleneck: {e}");
-        process::exit(2);
-    });
-    if let Err(e) = go(&args) {
+    if let Err(e) = go(&Args::parse()) {
         eprintln!("bottleneck: {e}");
         process::exit(1);
     }
@@ -139,11 +128,11 @@ fn go(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     if let Some(path) = &args.dot {
         fs::write(path, after.to_dot())?;
-        println!("wrote {path}");
+        println!("wrote {}", path.display());
     }
     if let Some(path) = &args.mermaid {
         fs::write(path, after.to_mermaid())?;
-        println!("wrote {path}");
+        println!("wrote {}", path.display());
     }
     Ok(())
 }

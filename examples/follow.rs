@@ -11,7 +11,8 @@
 #[path = "common/cli.rs"]
 mod cli;
 
-use cli::{Arg, Args};
+use clap::builder::{PathBufValueParser, TypedValueParser};
+use clap::Parser;
 use pipeline::{consumer, pipeline, producer, stage};
 use std::collections::VecDeque;
 use std::fmt;
@@ -23,25 +24,33 @@ use std::process;
 use std::thread;
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "\
-Usage: follow [--workers N] [--from-start] FILE
-
-Follows FILE as it grows, like `tail -f`, and prints every second how many lines
-of each level it has seen since it started. A line's level is the first of its
-first three words that names one (case and brackets aside): TRACE, DEBUG, INFO,
-WARN or WARNING, ERROR or ERR, FATAL or CRITICAL; other lines count as `other`.
-A truncated file is read again from its start; a file replaced by a new one (log
-rotation) is followed into the new one.
-
-Stop it with Ctrl-C (SIGINT): it prints the final totals and exits.
-
-Options:
-  --from-start  count the lines already in FILE too (default: only new ones)
-  --workers N   parse lines on N threads (default: 2)
-  -h, --help    print this help
-
-Exit status: 0 after Ctrl-C, 1 if following failed, 2 on a usage error.
-";
+/// Follows FILE as it grows, like `tail -f`, and prints every second how many lines
+/// of each level it has seen since it started. A line's level is the first of its
+/// first three words that names one (case and brackets aside): TRACE, DEBUG, INFO,
+/// WARN or WARNING, ERROR or ERR, FATAL or CRITICAL; other lines count as `other`.
+/// A truncated file is read again from its start; a file replaced by a new one (log
+/// rotation) is followed into the new one.
+///
+/// Stop it with Ctrl-C (SIGINT): it prints the final totals and exits.
+#[derive(Parser)]
+#[command(
+    name = "follow",
+    override_usage = "follow [--workers N] [--from-start] FILE",
+    help_template = cli::HELP_TEMPLATE,
+    verbatim_doc_comment,
+    after_help = "Exit status: 0 after Ctrl-C, 1 if following failed, 2 on a usage error."
+)]
+struct Args {
+    /// count the lines already in FILE too (default: only new ones)
+    #[arg(long)]
+    from_start: bool,
+    /// parse lines on N threads
+    #[arg(long, value_name = "N", default_value = "2", value_parser = cli::at_least_one)]
+    workers: usize,
+    /// the file to follow
+    #[arg(value_name = "FILE", value_parser = PathBufValueParser::new().try_map(cli::readable_file))]
+    path: PathBuf,
+}
 
 /// How often the file is polled for new lines while there are none.
 const POLL: Duration = Duration::from_millis(50);
@@ -259,28 +268,11 @@ fn report(parsed: impl Iterator<Item = Parsed>) -> Counts {
 }
 
 fn main() {
-    let mut args = Args::from_env("follow", USAGE);
-    let mut workers = 2;
-    let mut from_start = false;
-    let mut path = None;
-    while let Some(arg) = args.next() {
-        match arg {
-            Arg::Option(name) if name == "workers" => workers = args.number(&name, 1),
-            Arg::Option(name) if name == "from-start" => from_start = true,
-            Arg::Option(name) => args.unknown(&name),
-            Arg::Positional(p) if path.is_none() => path = Some(PathBuf::from(p)),
-            Arg::Positional(p) => args.fail(format_args!(
-                "one FILE only, got a second: `{}`",
-                p.to_string_lossy()
-            )),
-        }
-    }
-    let Some(path) = path else {
-        args.fail("missing FILE");
-    };
-    if let Err(e) = File::open(&path) {
-        args.fail(format_args!("{}: {e}", path.display()));
-    }
+    let Args {
+        from_start,
+        workers,
+        path,
+    } = Args::parse();
 
     let started = Instant::now();
     let handle = pipeline!(tail(path, from_start) => parse[workers = workers] => report).spawn();

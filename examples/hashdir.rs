@@ -14,7 +14,8 @@ mod cli;
 #[path = "common/walk.rs"]
 mod walk;
 
-use cli::{Arg, Args};
+use clap::builder::{PathBufValueParser, TypedValueParser};
+use clap::Parser;
 use pipeline::{consumer, pipeline, producer, stage};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -23,31 +24,41 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process;
 use std::time::Instant;
-use walk::{walk, Found, Walk};
+use walk::Found;
+use walkdir::WalkDir;
 
-const USAGE: &str = "\
-Usage: hashdir [--workers N] DIR
+/// Prints the SHA-256 sum of every file under DIR, one `<hex>  <path>` line per file,
+/// sorted by path (in byte order, as `LC_ALL=C sort` sorts), in the format that
+/// `sha256sum -c` checks. Paths start with DIR as given. Symbolic links to files are
+/// hashed; links to directories are not followed.
+///
+/// What cannot be read (a broken link, a FIFO or other special file, a file that
+/// fails to open or read) is reported on stderr and skipped.
+#[derive(Parser)]
+#[command(
+    name = "hashdir",
+    override_usage = "hashdir [--workers N] DIR",
+    help_template = cli::HELP_TEMPLATE,
+    verbatim_doc_comment,
+    after_help = "Exit status: 0 if every file was hashed, 1 if any was skipped or the run \
+                  failed,\n2 on a usage error."
+)]
+struct Args {
+    /// hash N files at a time (default: the number of CPUs)
+    #[arg(long, value_name = "N", value_parser = cli::at_least_one)]
+    workers: Option<usize>,
+    /// the directory to hash
+    #[arg(value_name = "DIR", value_parser = PathBufValueParser::new().try_map(cli::directory))]
+    dir: PathBuf,
+}
 
-Prints the SHA-256 sum of every file under DIR, one `<hex>  <path>` line per file,
-sorted by path (in byte order, as `LC_ALL=C sort` sorts), in the format that
-`sha256sum -c` checks. Paths start with DIR as given. Symbolic links to files are
-hashed; links to directories are not followed.
-
-What cannot be read (a broken link, a FIFO or other special file, a file that
-fails to open or read) is reported on stderr and skipped.
-
-Options:
-  --workers N   hash N files at a time (default: the number of CPUs)
-  -h, --help    print this help
-
-Exit status: 0 if every file was hashed, 1 if any was skipped or the run failed,
-2 on a usage error.
-";
-
-/// Producer: every entry under `root`.
+/// Producer: every entry under `root` but the directories.
 #[producer]
-fn files(root: PathBuf) -> Walk {
-    walk(root)
+fn files(root: PathBuf) -> impl Iterator<Item = Found> {
+    WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(walk::found)
 }
 
 /// A file's sum, or why there is none.
@@ -154,21 +165,8 @@ fn write_line(out: &mut impl Write, digest: &[u8; 32], name: &[u8]) -> io::Resul
 }
 
 fn main() {
-    let mut args = Args::from_env("hashdir", USAGE);
-    let mut workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut dir = None;
-    while let Some(arg) = args.next() {
-        match arg {
-            Arg::Option(name) if name == "workers" => workers = args.number(&name, 1),
-            Arg::Option(name) => args.unknown(&name),
-            Arg::Positional(path) if dir.is_none() => dir = Some(PathBuf::from(path)),
-            Arg::Positional(path) => args.fail(format_args!(
-                "one DIR only, got a second: `{}`",
-                path.to_string_lossy()
-            )),
-        }
-    }
-    let dir = args.directory(dir);
+    let Args { workers, dir } = Args::parse();
+    let workers = workers.unwrap_or_else(cli::cpus);
 
     let started = Instant::now();
     let summary = match pipeline!(files(dir) => hash[workers = workers] => print_sums).run() {

@@ -8,12 +8,32 @@
 //! cargo run --release --example seed [READINGS_PER_FILE]
 //! ```
 
+#[path = "common/cli.rs"]
+mod cli;
+
+use clap::Parser;
 use pipeline::{consumer, pipeline, producer, stage};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use std::{env, fs, io, process};
+
+/// Writes two files of sensor readings, then reports on them twice with the same
+/// functions: as nested sequential calls, then as a pipeline of two producers, a
+/// parsing stage on four workers and a consumer. The two reports must be identical.
+#[derive(Parser)]
+#[command(
+    name = "seed",
+    override_usage = "seed [READINGS_PER_FILE]",
+    help_template = cli::HELP_TEMPLATE,
+    verbatim_doc_comment
+)]
+struct Args {
+    /// readings written to each file
+    #[arg(value_name = "READINGS_PER_FILE", default_value_t = 200_000)]
+    per_file: usize,
+}
 
 /// One sensor reading, in thousandths of a degree.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,19 +118,14 @@ fn write_input(path: &Path, n: usize, seed: u64) -> io::Result<()> {
 }
 
 fn main() {
-    if let Err(e) = run() {
+    let Args { per_file } = Args::parse();
+    if let Err(e) = run(per_file) {
         eprintln!("seed: {e}");
         process::exit(1);
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let per_file: usize = match env::args().nth(1) {
-        None => 200_000,
-        Some(n) => n
-            .parse()
-            .map_err(|_| format!("READINGS_PER_FILE must be a number, got `{n}`"))?,
-    };
+fn run(per_file: usize) -> Result<(), Box<dyn std::error::Error>> {
     let dir = env::temp_dir().join(format!("pipeline-seed-{}", process::id()));
     fs::create_dir_all(&dir)?;
     let (a, b) = (dir.join("station-a.csv"), dir.join("station-b.csv"));

@@ -12,7 +12,8 @@ mod cli;
 #[path = "common/walk.rs"]
 mod walk;
 
-use cli::{Arg, Args};
+use clap::builder::{PathBufValueParser, TypedValueParser};
+use clap::Parser;
 use pipeline::{consumer, pipeline, producer, stage};
 use std::collections::HashMap;
 use std::fs::File;
@@ -20,32 +21,44 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process;
 use std::time::Instant;
-use walk::{walk, Found, Walk};
+use walk::Found;
+use walkdir::WalkDir;
 
-const USAGE: &str = "\
-Usage: wordfreq [--workers N] [--top N] DIR
+/// Prints the N most frequent words in the text files under DIR, one `COUNT WORD` line
+/// each, most frequent first, ties in alphabetical (byte) order. A word is a run of
+/// letters and digits, lowercased; everything else separates words. Files with a NUL
+/// byte in their first 64 KiB are taken as binary and skipped.
+///
+/// What cannot be read (a broken link, a FIFO or other special file, a file that
+/// fails to open or read) is reported on stderr and skipped.
+#[derive(Parser)]
+#[command(
+    name = "wordfreq",
+    override_usage = "wordfreq [--workers N] [--top N] DIR",
+    help_template = cli::HELP_TEMPLATE,
+    verbatim_doc_comment,
+    after_help = "Exit status: 0 if every file could be read, 1 if any could not or the run \
+                  failed,\n2 on a usage error."
+)]
+struct Args {
+    /// how many words to print
+    #[arg(long, value_name = "N", default_value = "10", value_parser = cli::at_least_one)]
+    top: usize,
+    /// read N files at a time (default: the number of CPUs)
+    #[arg(long, value_name = "N", value_parser = cli::at_least_one)]
+    workers: Option<usize>,
+    /// the directory whose files are read
+    #[arg(value_name = "DIR", value_parser = PathBufValueParser::new().try_map(cli::directory))]
+    dir: PathBuf,
+}
 
-Prints the N most frequent words in the text files under DIR, one `COUNT WORD` line
-each, most frequent first, ties in alphabetical (byte) order. A word is a run of
-letters and digits, lowercased; everything else separates words. Files with a NUL
-byte in their first 64 KiB are taken as binary and skipped.
-
-What cannot be read (a broken link, a FIFO or other special file, a file that
-fails to open or read) is reported on stderr and skipped.
-
-Options:
-  --top N       how many words to print (default: 10)
-  --workers N   read N files at a time (default: the number of CPUs)
-  -h, --help    print this help
-
-Exit status: 0 if every file could be read, 1 if any could not or the run failed,
-2 on a usage error.
-";
-
-/// Producer: every entry under `root`.
+/// Producer: every entry under `root` but the directories.
 #[producer]
-fn files(root: PathBuf) -> Walk {
-    walk(root)
+fn files(root: PathBuf) -> impl Iterator<Item = Found> {
+    WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(walk::found)
 }
 
 /// One worker's counts over its share of the files.
@@ -143,23 +156,12 @@ fn top(words: &HashMap<String, u64>, n: usize) -> Vec<(&str, u64)> {
 }
 
 fn main() {
-    let mut args = Args::from_env("wordfreq", USAGE);
-    let mut workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut n = 10;
-    let mut dir = None;
-    while let Some(arg) = args.next() {
-        match arg {
-            Arg::Option(name) if name == "workers" => workers = args.number(&name, 1),
-            Arg::Option(name) if name == "top" => n = args.number(&name, 1),
-            Arg::Option(name) => args.unknown(&name),
-            Arg::Positional(path) if dir.is_none() => dir = Some(PathBuf::from(path)),
-            Arg::Positional(path) => args.fail(format_args!(
-                "one DIR only, got a second: `{}`",
-                path.to_string_lossy()
-            )),
-        }
-    }
-    let dir = args.directory(dir);
+    let Args {
+        top: n,
+        workers,
+        dir,
+    } = Args::parse();
+    let workers = workers.unwrap_or_else(cli::cpus);
 
     let started = Instant::now();
     let mut tally = match pipeline!(files(dir) => count_words[workers = workers] => merge).run() {

@@ -1,141 +1,328 @@
 //! `examples/csv_to_sqlite.rs` on CSV files the tests write: the database, opened
-//! here, must hold exactly the valid rows, in file order; the rejects file must list
-//! every other row with its line number and the reason.
+//! here, must hold exactly the valid rows, in file order, quoted fields and line ends
+//! inside quotes as written; the rejects file must list every other row with its line
+//! number and the reason; and a load that fails part-way must leave nothing behind.
+//! (`.ci/check-examples` compares a load with what the `sqlite3` shell's `.import`
+//! makes of the same file.)
 
 mod examples_common;
 
 use examples_common::{example, run, text, TempDir};
+use rusqlite::types::Value;
 use rusqlite::Connection;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-/// Writes `rows` valid rows with a few invalid ones among them, and returns the
-/// expected rejects file.
-fn write_input(path: &Path, rows: u64) -> String {
+/// One row as the table holds it: id, name, amount, price.
+type Row = (i64, String, Option<i64>, Option<f64>);
+
+/// One line of the rejects file: line number, reason, the row as CSV.
+type Reject = (u64, String, String);
+
+/// What `write_input` wrote: the rows the table must hold, in order, and the rejects.
+struct Input {
+    rows: Vec<Row>,
+    rejects: Vec<Reject>,
+    short: usize,
+}
+
+/// Appends `bytes` to `csv`, and returns the line they start on; `line` is the line
+/// the next bytes will start on.
+fn add(csv: &mut Vec<u8>, line: &mut u64, bytes: &[u8]) -> u64 {
+    let start = *line;
+    csv.extend_from_slice(bytes);
+    *line += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    start
+}
+
+/// Writes `rows` valid rows, some quoted, some spanning two lines, some short of a
+/// field, with a few invalid ones among them.
+fn write_input(path: &Path, rows: i64) -> Input {
     let mut csv = b"id:int,name,amount:int,price:real\n".to_vec();
-    let mut rejects = String::new();
-    let mut line = 1;
-    let mut reject = |csv: &mut Vec<u8>, line: &mut u64, bytes: &[u8], reason: &str| {
-        *line += 1;
-        csv.extend_from_slice(bytes);
-        csv.push(b'\n');
-        let shown = String::from_utf8_lossy(bytes);
-        rejects.push_str(&format!("{line}\t{reason}\t{shown}\n"));
+    let mut want = Input {
+        rows: Vec::new(),
+        rejects: Vec::new(),
+        short: 0,
     };
+    // The line the next row starts on.
+    let mut line = 2;
     for id in 1..=rows {
-        match id {
-            10 => reject(
-                &mut csv,
-                &mut line,
-                b"10,short,1",
-                "expected 4 fields, found 3",
-            ),
-            20 => reject(
-                &mut csv,
-                &mut line,
-                b"20,twenty,12x,1.0",
+        let bad: Option<(&[u8], &str, &str)> = match id {
+            10 => Some((
+                b"10,long,1,1.0,extra\n",
+                "expected at most 4 fields, found 5",
+                "10,long,1,1.0,extra",
+            )),
+            20 => Some((
+                b"20,twenty,12x,1.0\n",
                 "column `amount`: `12x` is not an integer",
-            ),
-            30 => reject(
-                &mut csv,
-                &mut line,
-                b"30,\"quoted\",1,1.0",
-                "column `name`: quoted fields are not supported",
-            ),
-            40 => reject(&mut csv, &mut line, b"", "empty line"),
-            50 => reject(
-                &mut csv,
-                &mut line,
-                b"50,fifty,5,inf",
+                "20,twenty,12x,1.0",
+            )),
+            30 => Some((
+                b"30,\"thirty, quoted\",x1,1.0\r\n",
+                "column `amount`: `x1` is not an integer",
+                "30,\"thirty, quoted\",x1,1.0",
+            )),
+            50 => Some((
+                b"50,fifty,5,inf\n",
                 "column `price`: `inf` is not a finite number",
-            ),
-            60 => reject(
-                &mut csv,
-                &mut line,
-                b"60,caf\xe9,6,1.0",
-                "not valid UTF-8: invalid utf-8 sequence of 1 bytes from index 6",
-            ),
-            _ => {}
-        }
-        line += 1;
-        // Every 100th row has no amount (NULL); every 7th ends in CR LF.
-        let amount = if id % 100 == 0 {
-            String::new()
-        } else {
-            format!("{}", id as i64 % 97 - 40)
+                "50,fifty,5,inf",
+            )),
+            60 => Some((
+                b"60,caf\xe9,6,1.0\n",
+                "column `name`: not valid UTF-8: incomplete utf-8 byte sequence from index 3",
+                "60,caf\u{FFFD},6,1.0",
+            )),
+            70 => Some((
+                b"70,\"two\nlines\",7x,1.0\n",
+                "column `amount`: `7x` is not an integer",
+                "70,\"two\nlines\",7x,1.0",
+            )),
+            _ => None,
         };
+        if let Some((bytes, reason, shown)) = bad {
+            let at = add(&mut csv, &mut line, bytes);
+            want.rejects.push((at, reason.to_owned(), shown.to_owned()));
+        }
+
+        // Names: some with a comma, some with a quote, some with a line end, all
+        // quoted; the rest plain. Every 100th row has no amount (NULL); some rows lack
+        // their price (NULL); every 7th ends in CR LF.
+        let (name, field) = match id % 10 {
+            3 => (format!("name, {id}"), format!("\"name, {id}\"")),
+            5 => (format!("say \"{id}\""), format!("\"say \"\"{id}\"\"\"")),
+            7 => (format!("line\n{id}"), format!("\"line\n{id}\"")),
+            _ => (format!("name {id}"), format!("name {id}")),
+        };
+        let amount = (id % 100 != 0).then_some(id % 97 - 40);
+        let amount_field = amount.map_or(String::new(), |a| a.to_string());
+        let short = id % 400 == 11;
+        let price = (!short).then_some((id % 10) as f64 + 0.25);
         let end = if id % 7 == 0 { "\r\n" } else { "\n" };
-        csv.extend_from_slice(format!("{id},name {id},{amount},{}.25{end}", id % 10).as_bytes());
+        let text = match price {
+            Some(price) => format!("{id},{field},{amount_field},{price}{end}"),
+            None => format!("{id},{field},{amount_field}{end}"),
+        };
+        add(&mut csv, &mut line, text.as_bytes());
+        want.rows.push((id, name, amount, price));
+        want.short += usize::from(short);
     }
     fs::write(path, csv).unwrap();
-    rejects
+    want
+}
+
+/// Every row of `table`, in the order it was inserted.
+fn rows(db: &Path, table: &str) -> Vec<Row> {
+    let conn = Connection::open(db).unwrap();
+    let mut select = conn
+        .prepare(&format!(
+            "SELECT id, name, amount, price FROM {table} ORDER BY rowid"
+        ))
+        .unwrap();
+    let rows = select
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+/// The rejects file, read as the tab-separated file with CSV quoting it is.
+fn rejects(path: &Path) -> Vec<Reject> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .has_headers(false)
+        .from_path(path)
+        .unwrap();
+    reader
+        .deserialize::<Reject>()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The names of the tables in `db`.
+fn tables(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut select = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    let names = select.query_map([], |r| r.get(0)).unwrap();
+    names.collect::<Result<_, _>>().unwrap()
 }
 
 #[test]
 fn valid_rows_are_loaded_in_order_and_every_other_row_is_rejected_with_its_reason() {
     let tmp = TempDir::new("csv-load");
-    let (input, db, rejects) = (
+    let (input, db, rejected) = (
         tmp.path().join("sales.csv"),
         tmp.path().join("sales.sqlite"),
         tmp.path().join("rejected.tsv"),
     );
-    let rows = 2000;
-    let want_rejects = write_input(&input, rows);
+    let want = write_input(&input, 2000);
 
     let output = run(Command::new(example("csv_to_sqlite"))
         .arg(&input)
         .arg(&db)
         .arg("--rejects")
-        .arg(&rejects)
-        .args(["--batch", "7", "--workers", "3"]));
+        .arg(&rejected)
+        .args(["--workers", "3"]));
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("2000 rows loaded into table `sales` of ")
-            && stderr.contains(" in 286 transactions, 6 rejected (see "),
+            && stderr.contains(" (5 short, the missing fields NULL), 6 rejected (see "),
         "{stderr}"
     );
-    assert_eq!(fs::read_to_string(&rejects).unwrap(), want_rejects);
+    assert_eq!(want.short, 5);
 
-    let conn = Connection::open(&db).unwrap();
-    let (count, amounts, nulls, prices): (i64, i64, i64, f64) = conn
-        .query_row(
-            "SELECT COUNT(*), SUM(amount), COUNT(*) - COUNT(amount), SUM(price) FROM sales",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
-    let want_amounts: i64 = (1..=rows as i64)
-        .filter(|id| id % 100 != 0)
-        .map(|id| id % 97 - 40)
-        .sum();
-    let want_prices: f64 = (1..=rows).map(|id| (id % 10) as f64 + 0.25).sum();
-    assert_eq!(count, rows as i64);
-    assert_eq!(amounts, want_amounts);
-    assert_eq!(nulls, 20);
-    assert_eq!(prices, want_prices);
-
-    let ids: Vec<i64> = conn
-        .prepare("SELECT id FROM sales ORDER BY rowid")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(
-        ids,
-        (1..=rows as i64).collect::<Vec<_>>(),
-        "rows out of order"
+    assert_eq!(rejects(&rejected), want.rejects);
+    let raw = fs::read_to_string(&rejected).unwrap();
+    let first = format!(
+        "{}\texpected at most 4 fields, found 5\t10,long,1,1.0,extra\n",
+        want.rejects[0].0
     );
-    let (name, kind): (String, String) = conn
+    assert!(
+        raw.starts_with(&first),
+        "a row without quotes or tabs is written as it was: {raw}"
+    );
+
+    let got = rows(&db, "sales");
+    assert_eq!(got.len(), want.rows.len());
+    for (got, want) in got.iter().zip(&want.rows) {
+        assert_eq!(got, want, "rows out of order, or not as written");
+    }
+    let conn = Connection::open(&db).unwrap();
+    let kinds: (String, String) = conn
         .query_row(
-            "SELECT name, typeof(price) FROM sales WHERE id = 7",
+            "SELECT typeof(amount), typeof(price) FROM sales WHERE id = 7",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((name.as_str(), kind.as_str()), ("name 7", "real"));
+    assert_eq!(kinds, ("integer".to_owned(), "real".to_owned()));
+}
+
+#[test]
+fn quoted_fields_and_line_ends_inside_quotes_are_loaded_as_written() {
+    let tmp = TempDir::new("csv-quoted");
+    let (input, db) = (tmp.path().join("notes.csv"), tmp.path().join("db"));
+    fs::write(
+        &input,
+        "id:int,\"title, quoted\",body,score:real\r\n\
+         1,alpha,\"hello, world\",1.5\r\n\
+         2,\"be\"\"ta\",\"a \"\"quoted\"\" word\",2\r\n\
+         3,gamma,\"two\r\nlines\",3.25\n\
+         \n\
+         4,\"\",\"\",4\n\
+         5,ünï,\"tab\there\"\n\
+         6,\"  padded  \",\"ends in a quote\"\"\"\n",
+    )
+    .unwrap();
+    let output = run(Command::new(example("csv_to_sqlite"))
+        .arg(&input)
+        .arg(&db)
+        .args(["--workers", "2"]));
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("6 rows loaded into table `notes` of ")
+            && stderr.contains(" (2 short, the missing fields NULL), 0 rejected,"),
+        "{stderr}"
+    );
+
+    let conn = Connection::open(&db).unwrap();
+    let mut select = conn
+        .prepare("SELECT id, \"title, quoted\", body, score FROM notes ORDER BY rowid")
+        .unwrap();
+    let got: Vec<Vec<Value>> = select
+        .query_map([], |r| (0..4).map(|i| r.get::<_, Value>(i)).collect())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let t = |s: &str| Value::Text(s.to_owned());
+    assert_eq!(
+        got,
+        vec![
+            vec![
+                Value::Integer(1),
+                t("alpha"),
+                t("hello, world"),
+                Value::Real(1.5)
+            ],
+            vec![
+                Value::Integer(2),
+                t("be\"ta"),
+                t("a \"quoted\" word"),
+                Value::Real(2.0)
+            ],
+            vec![
+                Value::Integer(3),
+                t("gamma"),
+                t("two\r\nlines"),
+                Value::Real(3.25)
+            ],
+            vec![Value::Integer(4), t(""), t(""), Value::Real(4.0)],
+            vec![Value::Integer(5), t("ünï"), t("tab\there"), Value::Null],
+            vec![
+                Value::Integer(6),
+                t("  padded  "),
+                t("ends in a quote\""),
+                Value::Null
+            ],
+        ]
+    );
+}
+
+#[test]
+fn a_failure_in_the_middle_leaves_the_database_without_the_partial_rows() {
+    let tmp = TempDir::new("csv-strict");
+    let (input, db) = (tmp.path().join("sales.csv"), tmp.path().join("db"));
+    // Most rows come before the bad one: the consumer has inserted many of them when
+    // the check stage fails on it, and more rows follow it.
+    let rows = 20_000;
+    let bad = 19_000;
+    let mut csv = String::from("id:int,name,amount:int\n");
+    for id in 1..=rows {
+        if id == bad {
+            csv.push_str(&format!("{id},name {id},12x\n"));
+        } else {
+            csv.push_str(&format!("{id},name {id},{}\n", id % 13));
+        }
+    }
+    fs::write(&input, csv).unwrap();
+    let load = |strict: bool| {
+        let mut command = Command::new(example("csv_to_sqlite"));
+        command.arg(&input).arg(&db).args(["--workers", "3"]);
+        if strict {
+            command.arg("--strict");
+        }
+        run(&mut command)
+    };
+
+    let output = load(true);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "sales.csv: line {}: column `amount`: `12x` is not an integer\n",
+            bad + 1
+        )) && stderr.contains("nothing was loaded"),
+        "{stderr}"
+    );
+    assert_eq!(
+        tables(&db),
+        Vec::<String>::new(),
+        "the failed load left its table or some of its rows in the database"
+    );
+
+    // The same file without --strict: the table is free, every other row loads.
+    let output = load(false);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} rows loaded", rows - 1)) && stderr.contains("1 rejected"),
+        "{stderr}"
+    );
+    assert_eq!(tables(&db), vec!["sales".to_owned()]);
 }
 
 #[test]
@@ -167,7 +354,11 @@ fn bad_headers_and_usage_errors_say_what_is_wrong() {
     let tmp = TempDir::new("csv-usage");
     let dir = tmp.path();
     for (header, message) in [
-        ("", "the first line must be a header naming the columns"),
+        ("", "the file must start with a header naming the columns"),
+        (
+            "\n\n",
+            "the file must start with a header naming the columns",
+        ),
         (
             "a:int,b:date\n1,2\n",
             "header column 2: unknown type `date`",
@@ -188,19 +379,39 @@ fn bad_headers_and_usage_errors_say_what_is_wrong() {
     fs::write(&input, "a\n1\n").unwrap();
     let input = input.to_str().unwrap();
     for (args, message) in [
-        (&[][..], "missing INPUT.csv and DB.sqlite"),
-        (&[input][..], "missing DB.sqlite"),
-        (&[input, "x.db", "y"][..], "unexpected argument `y`"),
-        (&["no-such.csv", "x.db"][..], "no-such.csv: no such file"),
         (
-            &[input, "x.db", "--batch", "0"][..],
-            "`--batch` needs a whole number",
+            &[][..],
+            "the following required arguments were not provided:\n  <INPUT.csv>\n  <DB.sqlite>\n",
+        ),
+        (
+            &[input][..],
+            "the following required arguments were not provided:\n  <DB.sqlite>\n",
+        ),
+        (&[input, "x.db", "y"][..], "unexpected argument 'y' found"),
+        (
+            &["no-such.csv", "x.db"][..],
+            "invalid value 'no-such.csv' for '<INPUT.csv>': No such file or directory",
+        ),
+        (
+            &[".", "x.db"][..],
+            "invalid value '.' for '<INPUT.csv>': not a file",
+        ),
+        (
+            &[input, "x.db", "--workers", "0"][..],
+            "invalid value '0' for '--workers <N>': needs a whole number of at least 1",
         ),
         (
             &[input, "x.db", "--rejects"][..],
-            "`--rejects` needs a value",
+            "a value is required for '--rejects <FILE>'",
         ),
-        (&[input, "x.db", "--table="][..], "`--table` needs a name"),
+        (
+            &[input, "x.db", "--table="][..],
+            "a value is required for '--table <NAME>'",
+        ),
+        (
+            &[input, "x.db", "--strict=yes"][..],
+            "unexpected value 'yes' for '--strict'",
+        ),
     ] {
         let output = run(Command::new(example("csv_to_sqlite"))
             .args(args)
@@ -208,8 +419,15 @@ fn bad_headers_and_usage_errors_say_what_is_wrong() {
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(stderr.contains("try '--help'"), "{args:?}: {stderr}");
+        assert!(!dir.join("x.db").exists(), "{args:?} made a database");
     }
     let help = run(Command::new(example("csv_to_sqlite")).arg("--help"));
     assert_eq!(help.status.code(), Some(0));
-    assert!(text(&help.stdout).starts_with("Usage: csv_to_sqlite INPUT.csv DB.sqlite"));
+    let help = text(&help.stdout);
+    assert!(help.starts_with("Usage: csv_to_sqlite INPUT.csv DB.sqlite"));
+    assert!(
+        help.contains("--strict") && help.contains("RFC 4180"),
+        "{help}"
+    );
 }

@@ -231,23 +231,26 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
     let missing = tmp.path().join("missing");
     let missing = missing.to_str().unwrap();
     for (args, message) in [
-        (&[][..], "missing FILE"),
-        (&[missing][..], "No such file or directory"),
+        (
+            &[][..],
+            "the following required arguments were not provided:\n  <FILE>\n",
+        ),
+        (&[missing][..], "for '<FILE>': No such file or directory"),
         (
             &["--from-start=yes", log][..],
-            "`--from-start` takes no value",
+            "unexpected value 'yes' for '--from-start' found",
         ),
         (
             &["--workers", "none", log][..],
-            "`--workers` needs a whole number",
+            "invalid value 'none' for '--workers <N>': needs a whole number of at least 1",
         ),
-        (&[log, log][..], "one FILE only"),
+        (&[log, log][..], "unexpected argument"),
     ] {
         let output = run(Command::new(example("follow")).args(args));
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
-        assert!(stderr.contains("Usage: follow"), "{args:?}: {stderr}");
+        assert!(stderr.contains("try '--help'"), "{args:?}: {stderr}");
     }
     let help = run(Command::new(example("follow")).arg("--help"));
     assert_eq!(help.status.code(), Some(0));

@@ -143,22 +143,32 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
     let missing = tmp.path().join("missing");
     let missing = missing.to_str().unwrap();
     for (args, message) in [
-        (&[][..], "missing DIR"),
+        (
+            &[][..],
+            "the following required arguments were not provided:\n  <DIR>\n",
+        ),
         (
             &["--workers", "0", "."][..],
-            "`--workers` needs a whole number",
+            "invalid value '0' for '--workers <N>': needs a whole number of at least 1",
         ),
-        (&["--workers"][..], "`--workers` needs a value"),
-        (&["--colour", "."][..], "unknown option `--colour`"),
-        (&[".", "."][..], "one DIR only"),
-        (&[file][..], "not a directory"),
-        (&[missing][..], "No such file or directory"),
+        (
+            &["--workers"][..],
+            "a value is required for '--workers <N>' but none was supplied",
+        ),
+        (
+            &["--colour", "."][..],
+            "unexpected argument '--colour' found",
+        ),
+        (&[".", "."][..], "unexpected argument '.' found"),
+        (&[file][..], "for '<DIR>': not a directory"),
+        (&[missing][..], "for '<DIR>': No such file or directory"),
     ] {
         let output = run(Command::new(example("hashdir")).args(args));
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
-        assert!(stderr.contains("Usage: hashdir"), "{args:?}: {stderr}");
+        assert!(stderr.contains("try '--help'"), "{args:?}: {stderr}");
         assert!(output.stdout.is_empty());
     }
     let help = run(Command::new(example("hashdir")).arg("--help"));

@@ -144,19 +144,26 @@ fn an_unreadable_entry_is_reported_and_the_exit_status_is_1() {
 #[test]
 fn usage_errors_exit_2_and_say_what_is_wrong() {
     for (args, message) in [
-        (&[][..], "missing DIR"),
+        (
+            &[][..],
+            "the following required arguments were not provided:\n  <DIR>\n",
+        ),
         (
             &["--top", "0", "."][..],
-            "`--top` needs a whole number of at least 1",
+            "invalid value '0' for '--top <N>': needs a whole number of at least 1",
         ),
-        (&["--top=x", "."][..], "got `x`"),
-        (&["--workers=2=3", "."][..], "got `2=3`"),
-        (&["-x", "."][..], "unknown option `-x`"),
+        (&["--top=x", "."][..], "invalid value 'x' for '--top <N>'"),
+        (
+            &["--workers=2=3", "."][..],
+            "invalid value '2=3' for '--workers <N>'",
+        ),
+        (&["-x", "."][..], "unexpected argument '-x' found"),
     ] {
         let output = run(Command::new(example("wordfreq")).args(args));
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(stderr.contains("try '--help'"), "{args:?}: {stderr}");
     }
     let help = run(Command::new(example("wordfreq")).arg("-h"));
     assert_eq!(help.status.code(), Some(0));

@@ -1,15 +1,15 @@
-//! Walking a directory tree lazily, one entry at a time, for the examples' producers.
-//!
-//! Regular files, and symbolic links to regular files, are yielded as [`Found::File`].
-//! What cannot be read as a file (a broken link, a FIFO, a socket, a device, a
-//! directory that cannot be listed) is yielded as [`Found::Skipped`] with the reason,
-//! so the caller can report it. Links to directories are not followed, so a link cycle
-//! cannot make the walk endless.
+//! What the examples do with each entry of a `walkdir` walk, which does not follow
+//! links: a regular file, or a symbolic link to one, is a file to read; a directory,
+//! or a link to one, is passed over (so a link cycle cannot make the walk endless);
+//! anything else (a broken link, a FIFO, a socket, a device, a directory that cannot
+//! be listed) is skipped with the reason, for the caller to report.
 
-use std::fs::{self, FileType, ReadDir};
+use std::fs::{self, FileType};
+use std::io;
 use std::path::PathBuf;
+use walkdir::DirEntry;
 
-/// One entry of the tree.
+/// An entry of the tree that is not a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     /// A file to read.
@@ -18,102 +18,47 @@ pub enum Found {
     Skipped { path: PathBuf, reason: String },
 }
 
-/// The entries under a directory, depth first, each directory listed as it is reached.
-pub struct Walk {
-    /// Directories still to list.
-    pending: Vec<PathBuf>,
-    /// The directory being listed.
-    current: Option<(PathBuf, ReadDir)>,
-}
-
-/// Walks the tree under `root`.
-pub fn walk(root: PathBuf) -> Walk {
-    Walk {
-        pending: vec![root],
-        current: None,
-    }
-}
-
-impl Iterator for Walk {
-    type Item = Found;
-
-    fn next(&mut self) -> Option<Found> {
-        loop {
-            let Some((dir, entries)) = &mut self.current else {
-                let dir = self.pending.pop()?;
-                match fs::read_dir(&dir) {
-                    Ok(entries) => self.current = Some((dir, entries)),
-                    Err(e) => {
-                        return Some(Found::Skipped {
-                            path: dir,
-                            reason: format!("cannot list directory: {e}"),
-                        })
-                    }
-                }
-                continue;
+/// What `entry` is, or `None` for a directory or a link to one.
+pub fn found(entry: walkdir::Result<DirEntry>) -> Option<Found> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(e) => {
+            let reason = match e.io_error() {
+                Some(io) => format!("cannot list directory: {io}"),
+                None => e.to_string(),
             };
-            let entry = match entries.next() {
-                None => {
-                    self.current = None;
-                    continue;
-                }
-                Some(Err(e)) => {
-                    return Some(Found::Skipped {
-                        path: dir.clone(),
-                        reason: format!("cannot list directory: {e}"),
-                    })
-                }
-                Some(Ok(entry)) => entry,
-            };
-            let path = entry.path();
-            let kind = match entry.file_type() {
-                Ok(kind) => kind,
-                Err(e) => {
-                    return Some(Found::Skipped {
-                        path,
-                        reason: e.to_string(),
-                    })
-                }
-            };
-            if kind.is_dir() {
-                self.pending.push(path);
-            } else if kind.is_file() {
-                return Some(Found::File(path));
-            } else if kind.is_symlink() {
-                match fs::metadata(&path) {
-                    Ok(target) if target.is_file() => return Some(Found::File(path)),
-                    // A link to a directory: not followed.
-                    Ok(target) if target.is_dir() => {}
-                    Ok(target) => {
-                        return Some(Found::Skipped {
-                            path,
-                            reason: format!(
-                                "not a regular file: a link to {}",
-                                describe(target.file_type())
-                            ),
-                        })
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        return Some(Found::Skipped {
-                            path,
-                            reason: "broken symbolic link".to_owned(),
-                        })
-                    }
-                    Err(e) => {
-                        return Some(Found::Skipped {
-                            path,
-                            reason: e.to_string(),
-                        })
-                    }
-                }
-            } else {
-                return Some(Found::Skipped {
-                    path,
-                    reason: format!("not a regular file: {}", describe(kind)),
-                });
-            }
+            let path = e.path().map(PathBuf::from).unwrap_or_default();
+            return Some(Found::Skipped { path, reason });
         }
+    };
+    let kind = entry.file_type();
+    if kind.is_dir() {
+        return None;
     }
+    if kind.is_file() {
+        return Some(Found::File(entry.into_path()));
+    }
+    if !kind.is_symlink() {
+        let reason = format!("not a regular file: {}", describe(kind));
+        return Some(Found::Skipped {
+            path: entry.into_path(),
+            reason,
+        });
+    }
+    let reason = match fs::metadata(entry.path()) {
+        Ok(target) if target.is_file() => return Some(Found::File(entry.into_path())),
+        Ok(target) if target.is_dir() => return None,
+        Ok(target) => format!(
+            "not a regular file: a link to {}",
+            describe(target.file_type())
+        ),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => "broken symbolic link".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    Some(Found::Skipped {
+        path: entry.into_path(),
+        reason,
+    })
 }
 
 /// What a file that is not a regular file or a directory is.
