@@ -21,7 +21,6 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process;
-use std::thread;
 use std::time::{Duration, Instant};
 
 /// Follows FILE as it grows, like `tail -f`, and prints every second how many lines
@@ -173,7 +172,8 @@ impl Iterator for Tail {
                 Ok(false) => {}
                 Err(e) => eprintln!("follow: reading {}: {e}; retrying", self.path.display()),
             }
-            thread::sleep(POLL);
+            // Returns early, and ends this producer, when the run drains or stops.
+            pipeline::sleep(POLL);
             return Some(Event::Idle);
         }
     }
