@@ -106,7 +106,7 @@ pub fn parse(args: &[String]) -> Mode {
                 let list = value(1)
                     .and_then(|v| v.split(',').map(|w| workloads::number(w.trim())).collect());
                 only = Some(list.unwrap_or_else(|| {
-                    usage("--only needs workload numbers or names, like 2,4 or chain,latency")
+                    usage("--only needs workload numbers or names, like 2,4 or chain,idle")
                 }));
                 i += 1;
             }
@@ -149,7 +149,7 @@ pub fn help() -> String {
   --quick         tiny sizes, one repetition: checks every variant's result, times mean nothing
   --workers N     workers of the parallel stages (default 2)
   --reps N        repetitions of each timed variant (default 5; 1 with --quick)
-  --only LIST     run only these workloads, by number or name, e.g. `--only 2,4` or `--only latency`
+  --only LIST     run only these workloads, by number or name, e.g. `--only 2,4` or `--only idle`
 
 workloads (all of them by default):",
     );

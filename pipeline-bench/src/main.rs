@@ -6,7 +6,7 @@
 //! cargo run --release -p pipeline-bench                   # full run, about 70 s on 2 cores
 //! cargo run --release -p pipeline-bench -- --quick        # tiny sizes, correctness only
 //! cargo run --release -p pipeline-bench -- --workers 8    # parallel workloads on 8 workers
-//! cargo run --release -p pipeline-bench -- --only latency # one workload, by number or name
+//! cargo run --release -p pipeline-bench -- --only idle    # one workload, by number or name
 //! ```
 //!
 //! Each workload is a module of `workloads/`, listed in `workloads::ALL`; its variants
@@ -19,6 +19,7 @@ mod config;
 mod peers;
 mod report;
 mod stages;
+mod threads;
 mod variants;
 mod work;
 mod workloads;

@@ -14,6 +14,7 @@ mod chain;
 mod empty;
 mod fine;
 mod heavy;
+mod idle;
 mod latency;
 mod memory;
 mod parallel;
@@ -42,6 +43,7 @@ pub const ALL: &[Workload] = &[
     fine::WORKLOAD,
     latency::WORKLOAD,
     memory::WORKLOAD,
+    idle::WORKLOAD,
 ];
 
 /// The number of a workload given by number or by name.
