@@ -1,6 +1,6 @@
 //! Child processes of this same executable, each running one variant of one workload
 //! once (`--child WORKLOAD VARIANT ITEMS`): for what can only be measured over a whole
-//! process, such as its peak memory.
+//! process, its peak memory or, under valgrind, the instructions it executed.
 
 use crate::config::Config;
 use crate::workloads;
@@ -11,6 +11,8 @@ use std::{env, fs};
 pub struct Outcome {
     /// Its peak resident set, in kB (`VmHWM`).
     pub peak_kb: u64,
+    /// Its standard error, where a wrapper such as valgrind reports.
+    pub stderr: String,
 }
 
 /// Runs `variant` of `workload` over `items` items in a child process, started through
@@ -65,6 +67,7 @@ pub fn run(cfg: &Config, wrapper: &[&str], workload: &str, variant: &str, items:
     }
     Outcome {
         peak_kb: field("VmHWM_kB "),
+        stderr,
     }
 }
 

@@ -110,6 +110,9 @@ pub fn parse(args: &[String]) -> Mode {
                 }));
                 i += 1;
             }
+            "--instructions" => {
+                only = Some(vec![workloads::number("instructions").expect("a workload")]);
+            }
             "--child" => {
                 match (value(1), value(2), value(3).and_then(|v| v.parse().ok())) {
                     (Some(w), Some(v), Some(n)) => child = Some((w.to_owned(), v.to_owned(), n)),
@@ -145,11 +148,12 @@ pub fn parse(args: &[String]) -> Mode {
 /// The help text, with the list of workloads.
 pub fn help() -> String {
     let mut text = String::from(
-        "usage: pipeline-bench [--quick] [--workers N] [--reps N] [--only LIST]
+        "usage: pipeline-bench [--quick] [--workers N] [--reps N] [--only LIST] [--instructions]
   --quick         tiny sizes, one repetition: checks every variant's result, times mean nothing
   --workers N     workers of the parallel stages (default 2)
   --reps N        repetitions of each timed variant (default 5; 1 with --quick)
   --only LIST     run only these workloads, by number or name, e.g. `--only 2,4` or `--only idle`
+  --instructions  only the instruction counts (the same as `--only instructions`)
 
 workloads (all of them by default):",
     );

@@ -3,10 +3,11 @@
 //! and every variant's result is checked against the sequential answer.
 //!
 //! ```text
-//! cargo run --release -p pipeline-bench                   # full run, about 70 s on 2 cores
+//! cargo run --release -p pipeline-bench                   # full run, a few minutes on 2 cores
 //! cargo run --release -p pipeline-bench -- --quick        # tiny sizes, correctness only
 //! cargo run --release -p pipeline-bench -- --workers 8    # parallel workloads on 8 workers
 //! cargo run --release -p pipeline-bench -- --only idle    # one workload, by number or name
+//! cargo run --release -p pipeline-bench -- --instructions # instruction counts under valgrind
 //! ```
 //!
 //! Each workload is a module of `workloads/`, listed in `workloads::ALL`; its variants

@@ -4,12 +4,22 @@
 use crate::variants::Samples;
 use std::time::Duration;
 
-/// What the run has printed so far: the number of the section being printed, and the
-/// targets of the design with what was measured.
+/// What the run has printed so far: the number of the section being printed, the
+/// targets of the design with what was measured, and each timed variant's time per
+/// item (for later sections to print beside their own numbers).
 #[derive(Default)]
 pub struct Report {
     section: usize,
     targets: Vec<(String, String, String, bool)>,
+    per_item: Vec<PerItem>,
+}
+
+/// A timed variant's median time per item.
+struct PerItem {
+    section: usize,
+    workload: &'static str,
+    variant: &'static str,
+    ns: f64,
 }
 
 impl Report {
@@ -31,6 +41,26 @@ impl Report {
             wanted.to_owned(),
             holds,
         ));
+    }
+
+    /// Keeps each variant's median time per item, over `n` items.
+    pub fn keep(&mut self, workload: &'static str, s: &Samples, n: u64) {
+        for variant in s.names() {
+            self.per_item.push(PerItem {
+                section: self.section,
+                workload,
+                variant,
+                ns: s.median(variant).as_nanos() as f64 / n as f64,
+            });
+        }
+    }
+
+    /// A variant's median time per item, and its section, if this run timed it.
+    pub fn ns_per_item(&self, workload: &str, variant: &str) -> Option<(usize, f64)> {
+        self.per_item
+            .iter()
+            .find(|p| p.workload == workload && p.variant == variant)
+            .map(|p| (p.section, p.ns))
     }
 
     /// Prints the targets measured, if any.

@@ -86,6 +86,10 @@ impl<C> Table<C> {
 pub trait Runnable {
     /// The names of the variants, in order.
     fn names(&self) -> Vec<&'static str>;
+    /// What the variant is, or `None` if there is no such variant.
+    fn kind(&self, name: &str) -> Option<Kind>;
+    /// What the printed tables call the variant, or `None` if there is no such variant.
+    fn label(&self, name: &str) -> Option<&'static str>;
     /// Runs the variant once, or `None` if there is no such variant.
     fn run(&self, name: &str) -> Option<u64>;
     /// The variant's answer, or `None` if there is no such variant.
@@ -95,6 +99,14 @@ pub trait Runnable {
 impl<C> Runnable for Table<C> {
     fn names(&self) -> Vec<&'static str> {
         self.variants.iter().map(|v| v.name).collect()
+    }
+
+    fn kind(&self, name: &str) -> Option<Kind> {
+        self.get(name).map(|v| v.kind)
+    }
+
+    fn label(&self, name: &str) -> Option<&'static str> {
+        self.get(name).map(|v| v.label)
     }
 
     fn run(&self, name: &str) -> Option<u64> {

@@ -178,6 +178,7 @@ fn run(cfg: &Config, out: &mut Report) {
         cfg.workers
     );
     report::print_times(&s, n);
+    out.keep(WORKLOAD.name, &s, n);
     for (variant, form) in [
         ("pipeline", "item form"),
         ("pipeline-stream", "stream form"),

@@ -96,6 +96,7 @@ fn run(cfg: &Config, out: &mut Report) {
         report::count(n)
     );
     report::print_speedups(&s, n);
+    out.keep(WORKLOAD.name, &s, n);
     let per_item = |v: &str| s.median(v).as_nanos() as f64 / n as f64;
     let without = per_item("pipeline-without-stage");
     for (variant, label, limit) in [

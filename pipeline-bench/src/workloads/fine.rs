@@ -75,6 +75,7 @@ fn run(cfg: &Config, out: &mut Report) {
         report::count(n)
     );
     report::print_speedups(&s, n);
+    out.keep(WORKLOAD.name, &s, n);
     for (variant, label) in [("pipeline", "unordered"), ("pipeline-ordered", "ordered")] {
         out.target(
             &format!("200 ns stage, {label}: speedup over sequential"),

@@ -76,6 +76,7 @@ fn run(cfg: &Config, out: &mut Report) {
         cfg.workers
     );
     report::print_speedups(&s, n);
+    out.keep(WORKLOAD.name, &s, n);
     let rayon = s.speedup("rayon");
     for (variant, label) in [("pipeline", "unordered"), ("pipeline-ordered", "ordered")] {
         let rel = s.speedup(variant) / rayon;

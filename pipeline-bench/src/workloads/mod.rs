@@ -15,6 +15,7 @@ mod empty;
 mod fine;
 mod heavy;
 mod idle;
+mod instructions;
 mod latency;
 mod memory;
 mod parallel;
@@ -44,6 +45,7 @@ pub const ALL: &[Workload] = &[
     latency::WORKLOAD,
     memory::WORKLOAD,
     idle::WORKLOAD,
+    instructions::WORKLOAD,
 ];
 
 /// The number of a workload given by number or by name.
