@@ -168,3 +168,56 @@ pub fn usage(msg: &str) -> ! {
     eprintln!("pipeline-bench: {msg}\n{}", help());
     process::exit(2);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Config {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        match parse(&args) {
+            Mode::Run(cfg) => cfg,
+            _ => panic!("not a run: {args:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_reproduces_the_run() {
+        assert_eq!(run(&[]).command(), "cargo run --release -p pipeline-bench");
+        assert_eq!(
+            run(&["--quick"]).command(),
+            "cargo run --release -p pipeline-bench -- --quick"
+        );
+        assert_eq!(
+            run(&["--only", "idle,2", "--workers", "4"]).command(),
+            "cargo run --release -p pipeline-bench -- --workers 4 --only 2,7"
+        );
+        assert_eq!(
+            run(&["--instructions"]).only,
+            run(&["--only", "instructions"]).only
+        );
+    }
+
+    #[test]
+    fn a_child_runs_one_variant() {
+        let args: Vec<String> = ["--child", "chain", "pipeline", "1000", "--workers", "3"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        match parse(&args) {
+            Mode::Child {
+                cfg,
+                workload,
+                variant,
+                items,
+            } => {
+                assert_eq!(
+                    (workload.as_str(), variant.as_str(), items),
+                    ("chain", "pipeline", 1000)
+                );
+                assert_eq!(cfg.workers, 3);
+            }
+            _ => panic!("not a child"),
+        }
+    }
+}

@@ -161,3 +161,18 @@ fn print_counts(workload: &str, counts: &[Count], out: &Report) {
     }
     println!();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_count_callgrind_prints() {
+        let stderr = "==4705== Callgrind, a call-graph generating cache profiler\n\
+                      ==4705== Events    : Ir\n\
+                      ==4705== Collected : 13965037\n\
+                      ==4705== \n\
+                      ==4705== I   refs:      13,965,037\n";
+        assert_eq!(collected(stderr), 13_965_037);
+    }
+}

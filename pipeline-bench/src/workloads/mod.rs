@@ -60,3 +60,38 @@ pub fn number(key: &str) -> Option<usize> {
 pub fn by_name(name: &str) -> Option<&'static Workload> {
     ALL.iter().find(|w| w.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{self, Mode};
+
+    #[test]
+    fn workloads_by_number_and_by_name() {
+        assert_eq!(number("1"), Some(1));
+        assert_eq!(number("chain"), Some(1));
+        assert_eq!(number("idle"), number("7"));
+        assert_eq!(number("0"), None);
+        assert_eq!(number(&(ALL.len() + 1).to_string()), None);
+        assert_eq!(number("nope"), None);
+        for (i, w) in ALL.iter().enumerate() {
+            assert_eq!(number(w.name), Some(i + 1), "{} is listed once", w.name);
+        }
+    }
+
+    #[test]
+    fn variant_names_are_unique_in_each_table() {
+        let Mode::Run(cfg) = config::parse(&[]) else {
+            panic!("no arguments is a run");
+        };
+        for w in ALL {
+            if let Some(make) = w.table {
+                let mut names = make(&cfg, 0).names();
+                let count = names.len();
+                names.sort_unstable();
+                names.dedup();
+                assert_eq!(names.len(), count, "workload {}", w.name);
+            }
+        }
+    }
+}
