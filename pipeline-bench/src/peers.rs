@@ -1,19 +1,56 @@
-//! The hand-written crossbeam peers: one thread per stage worker, joined by bounded
-//! channels, either one item per message or `Vec`s of [`BATCH`] items (each worker
-//! fills its own output batch and flushes what is left when its input ends).
+//! What the peers are built from: hand-written crossbeam threads (one thread per stage
+//! worker, joined by bounded channels, either one item per message or `Vec`s of
+//! [`BATCH`] items, each worker filling its own output batch and flushing what is left
+//! when its input ends), a rayon pool, and pariter's settings.
 
-use crate::{keep_half, tick_work, ticks, twice_plus_one, Stamped};
 use crossbeam_channel::{bounded, Receiver};
-use std::thread::{self, Scope};
-use std::time::Duration;
+use std::process;
+use std::sync::OnceLock;
+use std::thread::Scope;
 
 /// Items each queue holds (the same as the pipeline's default buffer).
 const CAPACITY: usize = 1024;
 /// Items per message in the batched variants.
 const BATCH: usize = 64;
 
+/// Items pariter keeps in flight in the throughput workloads: the capacity of every
+/// other variant's queues. (Its default, twice the threads, costs a thread handoff
+/// every few items; in the latency workload the default is kept, since pariter reads
+/// ahead until its buffer is full.)
+pub const PARITER_BUFFER: usize = pipeline::DEFAULT_BUFFER;
+
+/// A rayon pool of a given size, started the first time a variant uses it.
+pub struct Pool {
+    threads: usize,
+    pool: OnceLock<rayon::ThreadPool>,
+}
+
+impl Pool {
+    pub fn new(threads: usize) -> Pool {
+        Pool {
+            threads,
+            pool: OnceLock::new(),
+        }
+    }
+
+    /// Runs `f` in the pool.
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool
+            .get_or_init(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(self.threads)
+                    .build()
+                    .unwrap_or_else(|e| {
+                        eprintln!("pipeline-bench: rayon pool: {e}");
+                        process::exit(1)
+                    })
+            })
+            .install(f)
+    }
+}
+
 /// A thread sending each item of `items`.
-fn source<'s, I>(s: &'s Scope<'s, '_>, items: I) -> Receiver<I::Item>
+pub fn source<'s, I>(s: &'s Scope<'s, '_>, items: I) -> Receiver<I::Item>
 where
     I: Iterator + Send + 's,
     I::Item: Send + 's,
@@ -30,7 +67,12 @@ where
 }
 
 /// `workers` threads sharing `input`, each sending `f`'s `Some` outputs.
-fn stage<'s, T, U, F>(s: &'s Scope<'s, '_>, input: Receiver<T>, workers: usize, f: F) -> Receiver<U>
+pub fn stage<'s, T, U, F>(
+    s: &'s Scope<'s, '_>,
+    input: Receiver<T>,
+    workers: usize,
+    f: F,
+) -> Receiver<U>
 where
     T: Send + 's,
     U: Send + 's,
@@ -53,7 +95,7 @@ where
 }
 
 /// A thread sending `items` in batches of [`BATCH`], the last one possibly shorter.
-fn batch_source<'s, I>(s: &'s Scope<'s, '_>, items: I) -> Receiver<Vec<I::Item>>
+pub fn batch_source<'s, I>(s: &'s Scope<'s, '_>, items: I) -> Receiver<Vec<I::Item>>
 where
     I: Iterator + Send + 's,
     I::Item: Send + 's,
@@ -78,7 +120,7 @@ where
 }
 
 /// `workers` threads sharing batched `input`, each batching `f`'s `Some` outputs.
-fn batch_stage<'s, T, U, F>(
+pub fn batch_stage<'s, T, U, F>(
     s: &'s Scope<'s, '_>,
     input: Receiver<Vec<T>>,
     workers: usize,
@@ -113,67 +155,4 @@ where
         });
     }
     rx
-}
-
-/// Workload 1, one item per message: a thread per stage, the sum on the caller.
-pub fn items_trivial(n: u64) -> u64 {
-    thread::scope(|s| {
-        let xs = source(s, 0..n);
-        let ys = stage(s, xs, 1, |x| Some(twice_plus_one(x)));
-        stage(s, ys, 1, keep_half).iter().sum()
-    })
-}
-
-/// Workload 1 in batches.
-pub fn batches_trivial(n: u64) -> u64 {
-    thread::scope(|s| {
-        let xs = batch_source(s, 0..n);
-        let ys = batch_stage(s, xs, 1, |x| Some(twice_plus_one(x)));
-        batch_stage(s, ys, 1, keep_half).iter().flatten().sum()
-    })
-}
-
-/// One parallel map stage on `workers` threads, one item per message.
-pub fn items_parallel(n: u64, workers: usize, f: fn(u64) -> u64) -> u64 {
-    thread::scope(|s| {
-        let xs = source(s, 0..n);
-        stage(s, xs, workers, move |x| Some(f(x))).iter().sum()
-    })
-}
-
-/// One parallel map stage on `workers` threads, in batches.
-pub fn batches_parallel(n: u64, workers: usize, f: fn(u64) -> u64) -> u64 {
-    thread::scope(|s| {
-        let xs = batch_source(s, 0..n);
-        batch_stage(s, xs, workers, move |x| Some(f(x)))
-            .iter()
-            .flatten()
-            .sum()
-    })
-}
-
-fn arrived(s: Stamped) -> (u64, Duration) {
-    (s.value, s.at.elapsed())
-}
-
-/// Workload 5, one item per message.
-pub fn items_latency(n: u64) -> Vec<(u64, Duration)> {
-    thread::scope(|s| {
-        let a = source(s, ticks(n));
-        let b = stage(s, a, 1, |x| Some(tick_work(x)));
-        let c = stage(s, b, 1, |x| Some(tick_work(x)));
-        let d = stage(s, c, 1, |x| Some(tick_work(x)));
-        d.iter().map(arrived).collect()
-    })
-}
-
-/// Workload 5, in batches.
-pub fn batches_latency(n: u64) -> Vec<(u64, Duration)> {
-    thread::scope(|s| {
-        let a = batch_source(s, ticks(n));
-        let b = batch_stage(s, a, 1, |x| Some(tick_work(x)));
-        let c = batch_stage(s, b, 1, |x| Some(tick_work(x)));
-        let d = batch_stage(s, c, 1, |x| Some(tick_work(x)));
-        d.iter().flatten().map(arrived).collect()
-    })
 }

@@ -1,127 +1,125 @@
-//! Timing, medians, checks and the markdown the program prints.
+//! The markdown the program prints: numbered sections, tables, the targets, and the
+//! helpers that format and check numbers.
 
-use std::time::{Duration, Instant};
+use crate::variants::Samples;
+use std::time::Duration;
 
-/// What a variant is, for the ratios: the sequential reference, this project, or a peer.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Kind {
-    Sequential,
-    Project,
-    Peer,
-}
-
-/// The timings of a workload's variants.
-pub struct Samples {
-    workload: String,
-    variants: Vec<(Kind, String)>,
-    times: Vec<Vec<Duration>>,
-}
-
-impl Samples {
-    pub fn new(workload: &str, variants: Vec<(Kind, &str)>) -> Samples {
-        Samples {
-            workload: workload.to_owned(),
-            times: vec![Vec::new(); variants.len()],
-            variants: variants
-                .into_iter()
-                .map(|(k, n)| (k, n.to_owned()))
-                .collect(),
-        }
-    }
-
-    /// Runs every variant `reps` times, round-robin, starting one further along each
-    /// repetition. `f(i)` runs variant `i` and returns its result and the sequential
-    /// answer; a difference exits non-zero.
-    pub fn run(&mut self, reps: usize, mut f: impl FnMut(usize) -> (u64, u64)) {
-        let n = self.variants.len();
-        for rep in 0..reps {
-            for k in 0..n {
-                let i = (rep + k) % n;
-                let t = Instant::now();
-                let (got, want) = f(i);
-                let elapsed = t.elapsed();
-                eprintln!(
-                    "{}: rep {}/{}: {}: {elapsed:.1?}",
-                    self.workload,
-                    rep + 1,
-                    reps,
-                    self.variants[i].1
-                );
-                if got != want {
-                    crate::mismatch(
-                        &format!("{}, {}", self.workload, self.variants[i].1),
-                        got,
-                        want,
-                    );
-                }
-                self.times[i].push(elapsed);
-            }
-        }
-    }
-
-    /// Adds a variant.
-    pub fn push(&mut self, kind: Kind, name: &str) {
-        self.variants.push((kind, name.to_owned()));
-        self.times.push(Vec::new());
-    }
-
-    pub fn len(&self) -> usize {
-        self.variants.len()
-    }
-
-    pub fn name(&self, v: usize) -> &str {
-        &self.variants[v].1
-    }
-
-    pub fn median(&self, v: usize) -> Duration {
-        let mut t = self.times[v].clone();
-        t.sort_unstable();
-        match t.len() {
-            0 => Duration::ZERO,
-            n if n % 2 == 1 => t[n / 2],
-            n => (t[n / 2 - 1] + t[n / 2]) / 2,
-        }
-    }
-
-    /// The fastest peer (the sequential reference is not a peer here).
-    pub fn best_peer(&self) -> usize {
-        (0..self.len())
-            .filter(|&v| self.variants[v].0 == Kind::Peer)
-            .min_by_key(|&v| self.median(v))
-            .expect("a workload with no peer")
-    }
-
-    /// The sequential variant's median time over this variant's.
-    pub fn speedup(&self, v: usize) -> f64 {
-        let seq = (0..self.len())
-            .find(|&v| self.variants[v].0 == Kind::Sequential)
-            .expect("a workload with no sequential variant");
-        self.median(seq).as_secs_f64() / self.median(v).as_secs_f64().max(1e-12)
-    }
-}
-
-/// The targets of the design, each with what was measured.
+/// What the run has printed so far: the number of the section being printed, the
+/// targets of the design with what was measured, and each timed variant's time per
+/// item (for later sections to print beside their own numbers).
 #[derive(Default)]
-pub struct Targets {
-    rows: Vec<(String, String, String, bool)>,
+pub struct Report {
+    section: usize,
+    targets: Vec<(String, String, String, bool)>,
+    per_item: Vec<PerItem>,
 }
 
-impl Targets {
-    pub fn add(&mut self, what: &str, measured: String, target: &str, holds: bool) {
-        self.rows
-            .push((what.to_owned(), measured, target.to_owned(), holds));
+/// A timed variant's median time per item.
+struct PerItem {
+    section: usize,
+    workload: &'static str,
+    variant: &'static str,
+    ns: f64,
+}
+
+impl Report {
+    /// Starts section `number` (the workload's place in the list, from 1).
+    pub fn start(&mut self, number: usize) {
+        self.section = number;
     }
 
-    pub fn print(&self) {
+    /// Prints the section's heading, numbered.
+    pub fn heading(&self, title: &str) {
+        println!("## {}. {title}\n", self.section);
+    }
+
+    /// Adds a target of the design, numbered with the section.
+    pub fn target(&mut self, what: &str, measured: String, wanted: &str, holds: bool) {
+        self.targets.push((
+            format!("{}. {what}", self.section),
+            measured,
+            wanted.to_owned(),
+            holds,
+        ));
+    }
+
+    /// Keeps each variant's median time per item, over `n` items.
+    pub fn keep(&mut self, workload: &'static str, s: &Samples, n: u64) {
+        for variant in s.names() {
+            self.per_item.push(PerItem {
+                section: self.section,
+                workload,
+                variant,
+                ns: s.median(variant).as_nanos() as f64 / n as f64,
+            });
+        }
+    }
+
+    /// A variant's median time per item, and its section, if this run timed it.
+    pub fn ns_per_item(&self, workload: &str, variant: &str) -> Option<(usize, f64)> {
+        self.per_item
+            .iter()
+            .find(|p| p.workload == workload && p.variant == variant)
+            .map(|p| (p.section, p.ns))
+    }
+
+    /// Prints the targets measured, if any.
+    pub fn print_targets(&self) {
+        if self.targets.is_empty() {
+            return;
+        }
         println!("## Targets\n");
         println!("| target | measured | wanted | holds |");
         println!("|---|---:|---:|:---:|");
-        for (what, measured, target, holds) in &self.rows {
+        for (what, measured, target, holds) in &self.targets {
             let verdict = if *holds { "yes" } else { "**no**" };
             println!("| {what} | {measured} | {target} | {verdict} |");
         }
         println!();
     }
+}
+
+/// Prints a time table: each variant's median, time per item and time over the best
+/// peer's.
+pub fn print_times(s: &Samples, n: u64) {
+    let best = s.best_peer();
+    println!(
+        "| variant | median ms | ns/item | × best peer ({}) |",
+        s.label(best)
+    );
+    println!("|---|---:|---:|---:|");
+    for v in s.names() {
+        println!(
+            "| {} | {} | {:.1} | {} |",
+            s.label(v),
+            fmt_ms(s.median(v)),
+            s.median(v).as_nanos() as f64 / n as f64,
+            fmt_ratio(s.median(v), s.median(best))
+        );
+    }
+    println!();
+}
+
+/// Prints a speedup table: as [`print_times`], with the speedup over the sequential
+/// chain.
+pub fn print_speedups(s: &Samples, n: u64) {
+    let best = s.best_peer();
+    println!(
+        "| variant | median ms | ns/item | speedup over sequential | × best peer's time ({}) |",
+        s.label(best)
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for v in s.names() {
+        println!(
+            "| {} | {} | {:.1} | {:.2} | {} |",
+            s.label(v),
+            fmt_ms(s.median(v)),
+            s.median(v).as_nanos() as f64 / n as f64,
+            s.speedup(v),
+            fmt_ratio(s.median(v), s.median(best))
+        );
+    }
+    println!();
 }
 
 /// Milliseconds, with enough digits to compare.
