@@ -10,7 +10,7 @@ use crate::options::Options;
 use crate::ordered::InOrder;
 use crate::stats::StageCounters;
 use crate::worker::{take_results, Launch, Results};
-use crate::{BoxError, Consume, Error, Input, MapItem, Output, Produce, Transform};
+use crate::{BoxError, Consume, Error, Input, ItemStage, MapItem, Output, Produce, Transform};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -49,7 +49,8 @@ impl<T> fmt::Debug for Stream<T> {
 }
 
 impl<T: Send + 'static> Stream<T> {
-    /// A stream yielded by `opts.workers` producer workers, each running its own clone of `p`.
+    /// A stream yielded by `opts.workers` producer workers, each running its own copy
+    /// of `p` (the last one `p` itself: see [`Replicate`](crate::Replicate)).
     pub fn produce<P: Produce<Item = T>>(opts: Options, p: P) -> Self {
         let id = Graph::new_id();
         let mut graph = Graph::default();
@@ -57,8 +58,7 @@ impl<T: Send + 'static> Stream<T> {
         Self {
             launch: Box::new(move |launch, out| {
                 let counters = launch.stage(id, &opts, false)?;
-                launch.workers(&opts, &counters, |worker| {
-                    let p = p.clone();
+                launch.workers(&opts, &counters, p, |worker, p| {
                     let out = out.for_worker(&counters, worker).of_producer();
                     (out, move |out: &mut Output<T>| p.produce(out))
                 })
@@ -117,8 +117,7 @@ impl<T: Send + 'static> Stream<T> {
             graph,
             Box::new(move |launch, out| {
                 let (counters, input) = read(launch, id, &opts, upstream)?;
-                launch.workers(&opts, &counters, |worker| {
-                    let stage = stage.clone();
+                launch.workers(&opts, &counters, stage, |worker, stage| {
                     let out = out.for_worker(&counters, worker);
                     let input = input.for_worker(worker, Some(&out));
                     (out, move |out: &mut Output<S::Out>| {
@@ -131,7 +130,9 @@ impl<T: Send + 'static> Stream<T> {
 
     /// Runs an item-form stage; with `opts.ordered` and several workers, outputs keep
     /// the input order, through a reorder window of bounded size.
-    pub fn map<M: MapItem<In = T>>(self, opts: Options, stage: M) -> Stream<M::Out> {
+    ///
+    /// Each worker [starts](ItemStage::start) its copy of `stage` on its own thread.
+    pub fn map<M: ItemStage<In = T>>(self, opts: Options, stage: M) -> Stream<M::Out> {
         let id = Graph::new_id();
         let graph = self.then_graph(id, &opts, StageKind::Item);
         let upstream = self.launch;
@@ -145,23 +146,21 @@ impl<T: Send + 'static> Stream<T> {
                     let input = input.shared(Some(&shared_out));
                     let control = Arc::clone(&launch.control);
                     let in_order = Arc::new(InOrder::new(input, shared_out, control, opts.workers));
-                    return launch.workers(&opts, &counters, |worker| {
-                        let mut stage = stage.clone();
+                    return launch.workers(&opts, &counters, stage, |worker, stage| {
                         let counters = Arc::clone(&counters);
                         (
                             Arc::clone(&in_order),
                             move |in_order: &mut Arc<InOrder<_, _>>| {
-                                in_order.run(&mut stage, counters.worker(worker))
+                                in_order.run(&mut stage.start(), counters.worker(worker))
                             },
                         )
                     });
                 }
-                launch.workers(&opts, &counters, |worker| {
-                    let mut stage = stage.clone();
+                launch.workers(&opts, &counters, stage, |worker, stage| {
                     let out = out.for_worker(&counters, worker);
                     let input = input.for_worker(worker, Some(&out));
                     (out, move |out: &mut Output<M::Out>| {
-                        map_all(input, &mut stage, out)
+                        map_all(input, &mut stage.start(), out)
                     })
                 })
             }),
@@ -209,8 +208,7 @@ impl<T: Send + 'static> Stream<T> {
                 let (counters, input) = read(launch, id, &opts, upstream)?;
                 let results: Results<C::Output> =
                     Arc::new(Mutex::new((0..opts.workers).map(|_| None).collect()));
-                launch.workers(&opts, &counters, |worker| {
-                    let consumer = consumer.clone();
+                launch.workers(&opts, &counters, consumer, |worker, consumer| {
                     let input = input.for_worker::<()>(worker, None);
                     let results = Arc::clone(&results);
                     ((), move |_: &mut ()| {

@@ -7,7 +7,7 @@
 //! nothing implements, whose `on_unimplemented` message says what is wrong, so one
 //! mistake gives one error on the user's tokens.
 
-use crate::{BoxError, Consume, Join, MapItem, Options, Pipeline, Produce, Stream, Transform};
+use crate::{BoxError, Consume, ItemStage, Join, Options, Pipeline, Produce, Stream, Transform};
 use std::marker::PhantomData;
 
 /// Implemented by every stage type the attribute macros generate.
@@ -246,7 +246,7 @@ where
 
 impl<S, Up, T> Mid<S, Up, T> for ItemKind
 where
-    S: StageDef + MapItem,
+    S: StageDef + ItemStage,
     (): Edge<Up, S, T, S::In>,
 {
     type Out = S::Out;
@@ -281,7 +281,7 @@ where
 
 impl<S, Up, T> Last<S, Up, T> for ItemKind
 where
-    S: StageDef + MapItem,
+    S: StageDef + ItemStage,
     (): Edge<Up, S, T, S::In>,
 {
     type Output = Stream<S::Out>;

@@ -19,6 +19,8 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
+#[doc(hidden)]
+pub mod args;
 mod build;
 mod control;
 mod error;
@@ -37,6 +39,7 @@ mod worker;
 #[doc(hidden)]
 pub mod glue;
 
+pub use args::{per_worker, PerWorker, Replicate};
 pub use build::{Join, Pipeline, Stream};
 pub use error::{BoxError, Error};
 pub use graph::{Edge, Graph, Node, StageKind};
@@ -45,7 +48,7 @@ pub use options::{Options, DEFAULT_BUFFER, MAX_BUFFER};
 pub use queue::{Input, Output, Stopped};
 pub use stage::{
     consumer, feed, filter_map, map, map_item, producer, transform, try_feed, try_map, Consume,
-    FnStage, ItemFn, MapItem, Produce, Transform,
+    FnStage, ItemFn, ItemStage, MapItem, Produce, Transform,
 };
 pub use stats::{QueueStats, StageStats, Stats, WorkerStats};
 pub use worker::sleep;

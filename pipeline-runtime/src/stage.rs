@@ -4,13 +4,18 @@
 //! type they generate; code that builds a pipeline by hand can use the closure
 //! adapters ([`producer`], [`transform`], [`map`], [`filter_map`], [`try_map`],
 //! [`consumer`]) instead.
+//!
+//! A stage is moved into its last worker and [replicated](Replicate) for the others,
+//! on the thread that starts the run; each worker then runs its copy on its own
+//! thread, where it may make what it needs and keep it (an item-form stage's
+//! [`ItemStage::start`] gives the [`MapItem`] that worker calls for each item).
 
-use crate::{BoxError, Input, Output};
+use crate::{BoxError, Input, Output, Replicate};
 use std::fmt;
 use std::marker::PhantomData;
 
 /// A producer: each worker yields items from nothing but its arguments.
-pub trait Produce: Clone + Send + 'static {
+pub trait Produce: Replicate + Send + 'static {
     /// What it yields.
     type Item: Send + 'static;
     /// Runs one worker: pushes every item into `out` (see [`feed`]).
@@ -18,7 +23,7 @@ pub trait Produce: Clone + Send + 'static {
 }
 
 /// A stream-form stage: each worker maps its share of the input stream to a stream.
-pub trait Transform: Clone + Send + 'static {
+pub trait Transform: Replicate + Send + 'static {
     /// What it reads.
     type In: Send + 'static;
     /// What it yields.
@@ -28,8 +33,22 @@ pub trait Transform: Clone + Send + 'static {
         -> Result<(), BoxError>;
 }
 
-/// An item-form stage: called once per item; `Ok(None)` drops the item.
-pub trait MapItem: Clone + Send + 'static {
+/// An item-form stage: each worker [starts](Self::start) on its own thread, then
+/// maps every item of its share of the input.
+pub trait ItemStage: Replicate + Send + 'static {
+    /// What it reads.
+    type In: Send + 'static;
+    /// What it yields.
+    type Out: Send + 'static;
+    /// What one worker calls for each item; made on the worker's thread, so it need
+    /// not be `Send`.
+    type Worker: MapItem<In = Self::In, Out = Self::Out>;
+    /// Starts one worker, on its own thread.
+    fn start(self) -> Self::Worker;
+}
+
+/// One worker of an item-form stage: called once per item; `Ok(None)` drops the item.
+pub trait MapItem {
     /// What it reads.
     type In: Send + 'static;
     /// What it yields.
@@ -39,7 +58,7 @@ pub trait MapItem: Clone + Send + 'static {
 }
 
 /// A consumer: each worker drains its share of the input into one value.
-pub trait Consume: Clone + Send + 'static {
+pub trait Consume: Replicate + Send + 'static {
     /// What it reads.
     type In: Send + 'static;
     /// What one worker returns.
@@ -77,6 +96,12 @@ pub struct FnStage<F, T> {
 impl<F: Clone, T> Clone for FnStage<F, T> {
     fn clone(&self) -> Self {
         adapt(self.f.clone())
+    }
+}
+
+impl<F: Clone, T> Replicate for FnStage<F, T> {
+    fn replicate(&self) -> Option<Self> {
+        Some(self.clone())
     }
 }
 
@@ -155,11 +180,25 @@ where
     adapt(f)
 }
 
-impl<T, U, F> MapItem for FnStage<F, (T, ItemFn)>
+impl<T, U, F> ItemStage for FnStage<F, (T, ItemFn)>
 where
     T: Send + 'static,
     U: Send + 'static,
     F: FnMut(T) -> Result<Option<U>, BoxError> + Clone + Send + 'static,
+{
+    type In = T;
+    type Out = U;
+    type Worker = Self;
+    fn start(self) -> Self {
+        self
+    }
+}
+
+impl<T, U, F> MapItem for FnStage<F, (T, ItemFn)>
+where
+    T: Send + 'static,
+    U: Send + 'static,
+    F: FnMut(T) -> Result<Option<U>, BoxError>,
 {
     type In = T;
     type Out = U;
@@ -170,7 +209,7 @@ where
 }
 
 /// An item-form stage that maps every item.
-pub fn map<T, U>(f: impl FnMut(T) -> U + Clone + Send + 'static) -> impl MapItem<In = T, Out = U>
+pub fn map<T, U>(f: impl FnMut(T) -> U + Clone + Send + 'static) -> impl ItemStage<In = T, Out = U>
 where
     T: Send + 'static,
     U: Send + 'static,
@@ -182,7 +221,7 @@ where
 /// An item-form stage that keeps the `Some` results and drops the items mapped to `None`.
 pub fn filter_map<T, U>(
     f: impl FnMut(T) -> Option<U> + Clone + Send + 'static,
-) -> impl MapItem<In = T, Out = U>
+) -> impl ItemStage<In = T, Out = U>
 where
     T: Send + 'static,
     U: Send + 'static,
@@ -194,7 +233,7 @@ where
 /// An item-form stage whose `Err` fails the run with that error as its source.
 pub fn try_map<T, U, E>(
     f: impl FnMut(T) -> Result<U, E> + Clone + Send + 'static,
-) -> impl MapItem<In = T, Out = U>
+) -> impl ItemStage<In = T, Out = U>
 where
     T: Send + 'static,
     U: Send + 'static,

@@ -5,10 +5,15 @@
 //! the same states:
 //!
 //! 1. **Prepared**, on the thread that starts the run: its copy of the stage (and of
-//!    the stage's arguments) is made there. A panic in that copy (an argument's
-//!    `Clone`) fails the run with an error naming the stage and worker; the workers
-//!    already started are then stopped and joined like any others.
-//! 2. **Running**, on a thread named `stage#worker`, inside `catch_unwind`. It owns
+//!    the stage's arguments) is made there, a [`Replicate`](crate::Replicate) of the
+//!    stage for every worker but the last, which gets the stage itself. A panic in
+//!    that copy (an argument's `Clone`), or a stage that cannot be copied, fails the
+//!    run with an error naming the stage and worker; the workers already started are
+//!    then stopped and joined like any others.
+//! 2. **Running**, on a thread named `stage#worker`, inside `catch_unwind`. First its
+//!    per-worker arguments are made there ([`per_worker`](crate::per_worker), which
+//!    reads the worker's index from [`worker_index`]), so they need not be `Send`,
+//!    and a panic making them fails the worker like one in its code. It owns
 //!    its [`Input`](crate::Input) (moved into the stage's code) and its
 //!    [`Output`](crate::Output) (lent to the stage's code, owned here, outside the
 //!    unwind boundary).
@@ -33,7 +38,7 @@
 use crate::control::{lock, Control};
 use crate::queue::{all_closed, queue, shape, Readers};
 use crate::stats::{Recorder, StageCounters};
-use crate::{BoxError, Error, Input, Options, Output};
+use crate::{BoxError, Error, Input, Options, Output, Replicate};
 use crossbeam_channel::Select;
 use std::any::Any;
 use std::cell::RefCell;
@@ -90,6 +95,7 @@ impl Sink for () {
 /// What the worker running on this thread must watch to know it should stop, for
 /// [`sleep`].
 struct Watch {
+    worker: usize,
     control: Arc<Control>,
     producer: bool,
     downstream: Box<[Arc<Readers>]>,
@@ -122,6 +128,11 @@ impl Watch {
             }
         }
     }
+}
+
+/// The index of the worker running on this thread (`0..workers`); 0 outside a worker.
+pub(crate) fn worker_index() -> usize {
+    WATCH.with(|watch| watch.borrow().as_ref().map_or(0, |watch| watch.worker))
 }
 
 /// Waits for `duration`, the way stage code should wait: the wait ends early when the
@@ -219,22 +230,33 @@ impl Launch {
         }
     }
 
-    /// Starts the `opts.workers` workers of a stage. `prepare(worker)` runs here, on
-    /// the thread starting the run, and gives what worker `worker` owns (its sink) and
-    /// the code it runs on its own thread.
-    pub(crate) fn workers<S, B>(
+    /// Starts the `opts.workers` workers of a stage. `prepare(worker, stage)` runs
+    /// here, on the thread starting the run, with the worker's copy of `stage` (see
+    /// the module docs), and gives what worker `worker` owns (its sink) and the code
+    /// it runs on its own thread.
+    pub(crate) fn workers<R, S, B>(
         &mut self,
         opts: &Options,
         counters: &Arc<StageCounters>,
-        mut prepare: impl FnMut(usize) -> (S, B),
+        stage: R,
+        mut prepare: impl FnMut(usize, R) -> (S, B),
     ) -> Result<(), Error>
     where
+        R: Replicate,
         S: Sink,
         B: FnOnce(&mut S) -> Result<(), BoxError> + Send + 'static,
     {
+        let mut stage = Some(stage);
         for worker in 0..opts.workers {
-            let (sink, body) = panic::catch_unwind(AssertUnwindSafe(|| prepare(worker)))
-                .map_err(|payload| Error::panicked(&opts.name, worker, payload))?;
+            let (sink, body) = panic::catch_unwind(AssertUnwindSafe(|| {
+                let copy = match worker + 1 == opts.workers {
+                    true => stage.take(),
+                    false => stage.as_ref().and_then(Replicate::replicate),
+                };
+                copy.map(|copy| prepare(worker, copy))
+            }))
+            .map_err(|payload| Error::panicked(&opts.name, worker, payload))?
+            .ok_or_else(|| Error::invalid(&opts.name, cannot_copy(opts.workers)))?;
             self.spawn(opts, counters, worker, sink, body)?;
         }
         Ok(())
@@ -264,6 +286,15 @@ impl Launch {
     }
 }
 
+/// Why a stage that cannot be copied cannot run on `workers` workers.
+fn cannot_copy(workers: usize) -> String {
+    format!(
+        "an argument of this stage is not `Clone`, so the stage cannot run on {workers} workers: \
+         give it one worker, or take the parameter as `&T`, or pass the argument as \
+         `pipeline::per_worker(..)`"
+    )
+}
+
 /// One worker's thread, from start to end (see the module docs).
 fn run<S: Sink>(
     stage: &str,
@@ -278,6 +309,7 @@ fn run<S: Sink>(
     #[cfg(feature = "tracing")]
     tracing::debug!("worker started");
     let watch = Watch {
+        worker,
         control: Arc::clone(control),
         producer: sink.is_producer(),
         downstream: sink.downstream(),
