@@ -260,8 +260,8 @@
 
 pub use pipeline_macros::{consumer, pipeline, producer, stage};
 pub use pipeline_runtime::{
-    sleep, BoxError, Canceller, Error, Graph, Handle, Input, Iter, Options, Output, Pipeline,
-    StageKind, StageStats, Stats, Stream, DEFAULT_BUFFER, MAX_BUFFER,
+    per_worker, sleep, BoxError, Canceller, Error, Graph, Handle, Input, Iter, Options, Output,
+    Pipeline, StageKind, StageStats, Stats, Stream, DEFAULT_BUFFER, MAX_BUFFER,
 };
 
 /// The runtime the macros expand to, usable without them: the builder, the stage
@@ -271,9 +271,11 @@ pub use pipeline_runtime as runtime;
 // Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use pipeline_runtime::args::*;
     pub use pipeline_runtime::glue::*;
     pub use pipeline_runtime::{
-        feed, try_feed, BoxError, Consume, Input, MapItem, Options, Output, Produce, Transform,
+        feed, try_feed, BoxError, Consume, Input, ItemStage, MapItem, Options, Output, Produce,
+        Transform,
     };
 }
 

@@ -1,6 +1,6 @@
 //! The options of `#[producer(..)]`, `#[stage(..)]` and `#[consumer(..)]`, parsed and checked.
 
-use crate::stage_fn::Kind;
+use crate::stage_fn::{Kind, Returns};
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
@@ -14,6 +14,10 @@ pub(crate) struct Options {
     pub buffer: Option<Expr>,
     pub name: Option<LitStr>,
     pub ordered: Option<Span>,
+    /// `fallible`: the items are `Result`s, and an `Err` fails the run.
+    pub fallible: Option<Span>,
+    /// `returns = value | option | result | result_option`.
+    pub returns: Option<(Span, Returns)>,
 }
 
 impl Options {
@@ -31,8 +35,27 @@ impl Options {
 
 fn valid_keys(kind: Kind) -> &'static str {
     match kind {
-        Kind::Stage => "`workers`, `buffer`, `name`, `ordered`",
-        Kind::Producer | Kind::Consumer => "`workers`, `buffer`, `name`",
+        Kind::Stage => "`workers`, `buffer`, `name`, `ordered`, `fallible`, `returns`",
+        Kind::Producer => "`workers`, `buffer`, `name`, `fallible`, `returns`",
+        Kind::Consumer => "`workers`, `buffer`, `name`, `returns`",
+    }
+}
+
+const RETURNS: &str =
+    "`returns` is one of `value`, `option`, `result`, `result_option`, e.g. `returns = result`";
+
+/// The value of `returns = ..`.
+fn returns(value: &Expr) -> syn::Result<Returns> {
+    let word = match value {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    };
+    match word.as_deref() {
+        Some("value") => Ok(Returns::Value),
+        Some("option") => Ok(Returns::Option),
+        Some("result") => Ok(Returns::Result),
+        Some("result_option") => Ok(Returns::ResultOption),
+        _ => Err(syn::Error::new(value.span(), RETURNS)),
     }
 }
 
@@ -68,6 +91,30 @@ pub(crate) fn parse(kind: Kind, args: TokenStream) -> syn::Result<Options> {
                 meta.span(),
                 "`ordered` takes no value: write `#[stage(ordered)]`",
             )),
+            ("fallible", Meta::Path(path)) if kind != Kind::Consumer => {
+                if options.fallible.is_some() {
+                    Err(syn::Error::new(path.span(), "`fallible` is given twice"))
+                } else {
+                    options.fallible = Some(path.span());
+                    Ok(())
+                }
+            }
+            ("fallible", _) if kind != Kind::Consumer => Err(syn::Error::new(
+                meta.span(),
+                format!(
+                    "`fallible` takes no value: write `#[{}(fallible)]`",
+                    kind.attribute()
+                ),
+            )),
+            ("returns", Meta::NameValue(nv)) => match (&options.returns, returns(&nv.value)) {
+                (Some(_), _) => Err(syn::Error::new(nv.path.span(), "`returns` is given twice")),
+                (None, Ok(r)) => {
+                    options.returns = Some((nv.path.span(), r));
+                    Ok(())
+                }
+                (None, Err(e)) => Err(e),
+            },
+            ("returns", _) => Err(syn::Error::new(meta.span(), RETURNS)),
             _ => Err(syn::Error::new(
                 meta.path().span(),
                 format!(
@@ -196,6 +243,17 @@ mod tests {
         assert!(m.contains("unknown option `colour` of #[producer]"), "{m}");
         assert!(m.contains("unknown option `ordered` of #[producer]"), "{m}");
         assert!(m.contains("`buffer` is given twice"), "{m}");
+    }
+
+    #[test]
+    fn fallible_and_returns() {
+        let o = parse(Kind::Producer, quote!(fallible, returns = result)).unwrap();
+        assert!(o.fallible.is_some());
+        assert_eq!(o.returns.map(|r| r.1), Some(Returns::Result));
+        assert!(message(Kind::Consumer, quote!(fallible)).contains("unknown option `fallible`"));
+        assert!(message(Kind::Stage, quote!(returns = maybe)).contains("one of `value`"));
+        assert!(message(Kind::Stage, quote!(returns)).contains("one of `value`"));
+        assert!(message(Kind::Stage, quote!(fallible = true)).contains("takes no value"));
     }
 
     #[test]

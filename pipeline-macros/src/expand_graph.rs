@@ -5,6 +5,7 @@ use crate::graph::{Branch, Graph, Node, StageRef};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit};
 
 pub(crate) fn pipeline(input: TokenStream) -> TokenStream {
     match syn::parse2::<Graph>(input) {
@@ -95,7 +96,8 @@ fn construct(stage_ref: &StageRef) -> TokenStream {
     let span = path.span();
     let args = match &stage_ref.args {
         Some((paren, args)) => {
-            let args = args.iter();
+            let workers = workers(stage_ref);
+            let args = args.iter().map(|arg| argument(path, &workers, arg));
             let paren_span = paren.span.join();
             quote_spanned!(paren_span=> (#(#args,)*))
         }
@@ -110,4 +112,75 @@ fn construct(stage_ref: &StageRef) -> TokenStream {
         quote_spanned!(span=> .#key({ let value: usize = #value; value }))
     });
     quote_spanned!(span=> ::pipeline::__private::configure(#stage, |options| options #(#setters)*))
+}
+
+/// Whether the stage has several workers, as a type, spanned on what says so: the
+/// `workers` option where it is used, else the stage's attribute.
+fn workers(stage_ref: &StageRef) -> TokenStream {
+    let path = &stage_ref.path;
+    match stage_ref.options.iter().find(|(key, _)| key == "workers") {
+        Some((_, value)) if is_one(value) => quote!(::pipeline::__private::One),
+        Some((key, value)) => {
+            let span = key.span().join(value.span()).unwrap_or_else(|| key.span());
+            quote_spanned!(span=> ::pipeline::__private::Several)
+        }
+        None => quote!(<#path as ::pipeline::__private::AttrWorkers>::Count),
+    }
+}
+
+fn is_one(value: &Expr) -> bool {
+    matches!(value, Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) if n.base10_digits() == "1")
+}
+
+/// Whether `arg` is written `per_worker(..)` (or `pipeline::per_worker(..)`).
+fn is_per_worker(arg: &Expr) -> bool {
+    match arg {
+        Expr::Call(call) => {
+            matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "per_worker"))
+        }
+        Expr::Paren(p) => is_per_worker(&p.expr),
+        Expr::Group(g) => is_per_worker(&g.expr),
+        _ => false,
+    }
+}
+
+/// An argument as the stage stores it: a `per_worker(..)` closure, or a value, checked
+/// (`Send`, and `Clone` for several workers) on the user's tokens.
+fn argument(path: &syn::Path, workers: &TokenStream, arg: &Expr) -> TokenStream {
+    let span = arg.span();
+    if is_per_worker(arg) {
+        return quote_spanned!(span=> ::pipeline::__private::Arg::per_worker(#arg));
+    }
+    // Each check is the trait's own obligation, spanned on what it is about, so rustc
+    // reports it there with the trait's message and nothing else. The value is in a
+    // block, so that a value of the wrong type is reported as rustc reports it in a
+    // tuple (`expected u64, found &str` on the value alone). Whether it is `Clone` is
+    // reported on what gives the stage several workers.
+    let several = match workers.clone().into_iter().next() {
+        Some(first) if workers.to_string().contains("Several") => first.span(),
+        _ => span,
+    };
+    let p = quote_spanned!(span=> ::pipeline::__private);
+    let stage = respan(quote!(#path), several);
+    let clone = quote_spanned!(several=> <#stage as #p::CloneForWorkers<_, #workers>>::given);
+    let brace = Span::mixed_site().located_at(span);
+    let block = quote_spanned!(brace=> { #arg });
+    quote_spanned!(span=> <_ as #p::SendArg>::into_arg(#clone(#block)))
+}
+
+/// `tokens`, every one located at `span`: rustc reports an obligation on a qualified
+/// path's self type there.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(g) = &token {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                token = proc_macro2::TokenTree::Group(group);
+            }
+            token.set_span(span);
+            token
+        })
+        .collect()
 }

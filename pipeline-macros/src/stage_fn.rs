@@ -40,30 +40,62 @@ pub(crate) enum Return {
     Plain(Type),
     /// `Option<T>` (item form only: `None` drops the item).
     Option(Type),
-    /// `Result<T, E>` (any type whose last path segment is `Result`).
+    /// `Result<T, E>` (by default, any type whose last path segment is `Result`).
     Result(Type),
+    /// `Result<Option<T>, E>` (item form only: `Err` fails, `None` drops the item).
+    ResultOption(Type),
 }
 
 impl Return {
     /// The value type: `T` of each shape.
     pub fn value(&self) -> &Type {
         match self {
-            Return::Plain(t) | Return::Option(t) | Return::Result(t) => t,
+            Return::Plain(t) | Return::Option(t) | Return::Result(t) | Return::ResultOption(t) => t,
         }
     }
+}
+
+/// `returns = ..`: how the return type is taken, when its name does not say.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Returns {
+    Value,
+    Option,
+    Result,
+    ResultOption,
+}
+
+/// How a parameter after the input is passed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Pass {
+    /// `k: T`: moved in (stream form), cloned for each call (item form).
+    Owned,
+    /// `table: &T`: a reference to the worker's own `T::Owned`.
+    Ref,
+    /// `cache: &mut T`: a mutable reference to the worker's own `T`.
+    RefMut,
+}
+
+/// A parameter after the input: an argument written in `pipeline!`.
+pub(crate) struct Param {
+    pub pass: Pass,
+    /// The parameter's type as written.
+    pub ty: Type,
+    /// What the stage stores, and what `pipeline!` is given: `T` for `T` and `&mut T`,
+    /// `T::Owned` for `&T` (`String` for `&str`).
+    pub stored: Type,
 }
 
 /// A stage function, as the attribute sees it.
 pub(crate) struct StageFn {
     pub kind: Kind,
     pub input: Option<Input>,
-    /// The types of the parameters after the input: the arguments in `pipeline!`.
-    pub args: Vec<Type>,
+    /// The parameters after the input: the arguments in `pipeline!`.
+    pub args: Vec<Param>,
     pub ret: Return,
 }
 
 impl StageFn {
-    pub fn from_syn(kind: Kind, func: &ItemFn) -> syn::Result<Self> {
+    pub fn from_syn(kind: Kind, func: &ItemFn, returns: Option<Returns>) -> syn::Result<Self> {
         let sig = &func.sig;
         let mut errors = Errors::default();
         if let Some(asyncness) = sig.asyncness {
@@ -99,16 +131,17 @@ impl StageFn {
             },
         };
         let mut args = Vec::new();
-        for param in params {
-            match param {
+        for given in params {
+            match given {
                 FnArg::Receiver(r) => errors.push(r.span(), "a stage function cannot take `self`"),
                 FnArg::Typed(p) => {
                     if has_impl_trait(&p.ty) {
-                        errors.push(p.ty.span(), "an argument of a stage must have a concrete type: the stage keeps it to clone for each worker");
-                    } else if has_reference(&p.ty) {
-                        errors.push(p.ty.span(), "an argument of a stage cannot be a reference: the stage keeps it to clone for each worker, so take it by value");
+                        errors.push(p.ty.span(), "an argument of a stage must have a concrete type: the stage keeps it for each worker");
                     }
-                    args.push((*p.ty).clone());
+                    match param(&p.ty) {
+                        Ok(param) => args.push(param),
+                        Err(e) => errors.0.push(e),
+                    }
                 }
             }
         }
@@ -128,6 +161,7 @@ impl StageFn {
             ReturnType::Type(_, ty) => classify(
                 ty,
                 kind == Kind::Stage && matches!(input, Some(Input::Item(_))),
+                returns,
             ),
         };
         let streams_out = matches!(
@@ -180,28 +214,124 @@ impl Errors {
     }
 }
 
-/// `T` of `Result<T, ..>`, `Option<T>` (when `options` is true), else the type itself.
-fn classify(ty: &Type, options: bool) -> Return {
-    if let Type::Path(p) = ty {
-        if let Some(last) = p.path.segments.last() {
-            let first_arg = match &last.arguments {
-                PathArguments::AngleBracketed(a) => a.args.iter().find_map(|a| match a {
-                    GenericArgument::Type(t) => Some(t.clone()),
-                    _ => None,
-                }),
-                _ => None,
-            };
-            if let Some(inner) = first_arg {
-                if last.ident == "Result" {
-                    return Return::Result(inner);
-                }
-                if options && last.ident == "Option" {
-                    return Return::Option(inner);
-                }
-            }
+/// The last path segment's name and its first type argument: `("Result", Some(T))`
+/// for `io::Result<T>`.
+fn last_segment(ty: &Type) -> Option<(String, Option<Type>)> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let first_arg = match &last.arguments {
+        PathArguments::AngleBracketed(a) => a.args.iter().find_map(|a| match a {
+            GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    Some((last.ident.to_string(), first_arg))
+}
+
+/// The shape of a return type. Unless `returns` says otherwise, by the name of its
+/// last path segment: `Result` (`io::Result<T>`, `fmt::Result`) is fallible, and in
+/// the item form (`item_form`) `Option<T>` filters and `Result<Option<T>, E>` does
+/// both. The value type of a `Result` is its first type argument, or `Fallible::Ok`
+/// of the type where it has none (an alias such as `fmt::Result`).
+fn classify(ty: &Type, item_form: bool, returns: Option<Returns>) -> Return {
+    let last = last_segment(ty);
+    let named = |name: &str| last.as_ref().is_some_and(|(n, _)| n == name);
+    let inner = |ty: &Type| match last_segment(ty) {
+        Some((_, Some(inner))) => inner,
+        _ => syn::parse_quote!(<#ty as ::pipeline::__private::Fallible>::Ok),
+    };
+    let returns = returns.unwrap_or(if named("Result") {
+        let ok = inner(ty);
+        match last_segment(&ok) {
+            Some((name, Some(_))) if item_form && name == "Option" => Returns::ResultOption,
+            _ => Returns::Result,
+        }
+    } else if item_form && named("Option") && last.as_ref().is_some_and(|(_, a)| a.is_some()) {
+        Returns::Option
+    } else {
+        Returns::Value
+    });
+    match returns {
+        Returns::Value => Return::Plain(ty.clone()),
+        Returns::Option => Return::Option(match last {
+            Some((_, Some(inner))) => inner,
+            _ => syn::parse_quote!(<#ty as ::pipeline::__private::Optional>::Some),
+        }),
+        Returns::Result => Return::Result(inner(ty)),
+        Returns::ResultOption => {
+            let ok = inner(ty);
+            Return::ResultOption(match last_segment(&ok) {
+                Some((_, Some(inner))) => inner,
+                _ => syn::parse_quote!(<#ok as ::pipeline::__private::Optional>::Some),
+            })
         }
     }
-    Return::Plain(ty.clone())
+}
+
+/// A parameter after the input, by how it is passed.
+fn param(ty: &Type) -> syn::Result<Param> {
+    let Type::Reference(r) = ty else {
+        return Ok(Param {
+            pass: Pass::Owned,
+            ty: ty.clone(),
+            stored: ty.clone(),
+        });
+    };
+    if let Some(lifetime) = &r.lifetime {
+        if lifetime.ident != "_" {
+            return Err(syn::Error::new(
+                lifetime.span(),
+                "a stage's reference parameter cannot name a lifetime: it borrows the worker's own copy, so write `&T`",
+            ));
+        }
+    }
+    let elem = &*r.elem;
+    if r.mutability.is_some() {
+        return Ok(Param {
+            pass: Pass::RefMut,
+            ty: ty.clone(),
+            stored: elem.clone(),
+        });
+    }
+    let stored = match elem {
+        Type::Slice(s) => {
+            let item = &s.elem;
+            syn::parse_quote!(::std::vec::Vec<#item>)
+        }
+        Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
+            syn::parse_quote!(::std::string::String)
+        }
+        Type::Path(p) if p.qself.is_none() && is_named(&p.path, "Path") => {
+            syn::parse_quote!(::std::path::PathBuf)
+        }
+        Type::Path(p) if p.qself.is_none() && is_named(&p.path, "OsStr") => {
+            syn::parse_quote!(::std::ffi::OsString)
+        }
+        Type::Path(p) if p.qself.is_none() && is_named(&p.path, "CStr") => {
+            syn::parse_quote!(::std::ffi::CString)
+        }
+        Type::TraitObject(_) | Type::ImplTrait(_) => {
+            return Err(syn::Error::new(
+                elem.span(),
+                "a stage's reference parameter must be to a sized type (or `str`, a slice, `Path`, `OsStr`, `CStr`): the worker keeps its own copy to lend",
+            ))
+        }
+        _ => elem.clone(),
+    };
+    Ok(Param {
+        pass: Pass::Ref,
+        ty: ty.clone(),
+        stored,
+    })
+}
+
+/// Whether `path` is `name` alone or ends in `std::..::name`.
+fn is_named(path: &syn::Path, name: &str) -> bool {
+    path.segments
+        .last()
+        .is_some_and(|s| s.ident == name && s.arguments.is_empty())
+        && (path.segments.len() == 1 || path.segments.first().is_some_and(|s| s.ident == "std"))
 }
 
 /// The `T` of `Iterator<Item = T>` or `IntoIterator<Item = T>` among `bounds`.
@@ -273,17 +403,20 @@ fn has_impl_trait(ty: &Type) -> bool {
     quote!(#ty).to_string().contains("impl ")
 }
 
-fn has_reference(ty: &Type) -> bool {
-    matches!(ty, Type::Reference(_))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use quote::ToTokens;
 
     fn view(kind: Kind, src: &str) -> syn::Result<StageFn> {
-        StageFn::from_syn(kind, &syn::parse_str(src).unwrap())
+        StageFn::from_syn(kind, &syn::parse_str(src).unwrap(), None)
+    }
+
+    fn view_as(src: &str, returns: Returns) -> Return {
+        match StageFn::from_syn(Kind::Stage, &syn::parse_str(src).unwrap(), Some(returns)) {
+            Ok(view) => view.ret,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     fn text(ty: &Type) -> String {
@@ -329,7 +462,71 @@ mod tests {
         assert!(view(Kind::Consumer, "fn f(x: u64) -> u64 { }").is_err());
         assert!(view(Kind::Stage, "fn f() -> u64 { }").is_err());
         assert!(view(Kind::Stage, "fn f<T>(x: T) -> T { }").is_err());
-        assert!(view(Kind::Stage, "fn f(x: u64, table: &str) -> u64 { }").is_err());
+        assert!(view(Kind::Stage, "fn f(x: u64, table: &'a str) -> u64 { }").is_err());
+        assert!(view(Kind::Stage, "fn f(x: u64, table: &dyn Fn()) -> u64 { }").is_err());
         assert!(view(Kind::Stage, "async fn f(x: u64) -> u64 { }").is_err());
+    }
+
+    #[test]
+    fn references_store_what_they_borrow() {
+        let s = view(
+            Kind::Stage,
+            "fn f(x: u64, a: &str, b: &[u8], c: &Path, d: &HashMap<u64, u64>, e: &mut Vec<u8>, k: u8) -> u64 { }",
+        )
+        .unwrap();
+        let stored: Vec<String> = s.args.iter().map(|p| text(&p.stored)).collect();
+        assert_eq!(
+            stored,
+            [
+                ":: std :: string :: String",
+                ":: std :: vec :: Vec < u8 >",
+                ":: std :: path :: PathBuf",
+                "HashMap < u64 , u64 >",
+                "Vec < u8 >",
+                "u8"
+            ]
+        );
+        let passes: Vec<Pass> = s.args.iter().map(|p| p.pass).collect();
+        assert_eq!(
+            passes,
+            [
+                Pass::Ref,
+                Pass::Ref,
+                Pass::Ref,
+                Pass::Ref,
+                Pass::RefMut,
+                Pass::Owned
+            ]
+        );
+    }
+
+    #[test]
+    fn return_types_by_name_or_as_told() {
+        let i = |src: &str| view(Kind::Stage, src).unwrap().ret;
+        assert!(
+            matches!(i("fn f(x: u64) -> io::Result<Option<u64>> { }"), Return::ResultOption(t) if text(&t) == "u64")
+        );
+        assert!(
+            matches!(i("fn f(x: u64) -> fmt::Result { }"), Return::Result(t) if text(&t).contains("Fallible"))
+        );
+        assert!(matches!(
+            i("fn f(x: u64) -> Parsed<u64> { }"),
+            Return::Plain(_)
+        ));
+        assert!(
+            matches!(view_as("fn f(x: u64) -> Parsed { }", Returns::Result), Return::Result(t) if text(&t).contains("Fallible"))
+        );
+        assert!(
+            matches!(view_as("fn f(x: u64) -> Parsed<u64> { }", Returns::Result), Return::Result(t) if text(&t) == "u64")
+        );
+        assert!(
+            matches!(view_as("fn f(x: u64) -> Result<Option<u64>, E> { }", Returns::Result), Return::Result(t) if text(&t) == "Option < u64 >")
+        );
+        assert!(matches!(
+            view_as("fn f(x: u64) -> fmt::Result { }", Returns::Value),
+            Return::Plain(_)
+        ));
+        let p = view(Kind::Producer, "fn f() -> io::Result<Vec<Option<u64>>> { }").unwrap();
+        assert!(matches!(p.ret, Return::Result(_)));
     }
 }
