@@ -43,15 +43,15 @@ fn first(xs: impl Iterator<Item = u64>) -> Option<u64> {
     xs.into_iter().next()
 }
 
-/// An argument whose `Clone` panics on its third copy: after two of the three
-/// `forward` workers have started.
+/// An argument whose `Clone` panics on its second copy: after the first of the three
+/// `forward` workers has started (the last would get the argument itself).
 struct Fragile;
 
 static CLONES: AtomicUsize = AtomicUsize::new(0);
 
 impl Clone for Fragile {
     fn clone(&self) -> Self {
-        assert!(CLONES.fetch_add(1, Ordering::SeqCst) != 2, "cannot copy");
+        assert!(CLONES.fetch_add(1, Ordering::SeqCst) != 1, "cannot copy");
         Fragile
     }
 }
