@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::report::Report;
 use crate::variants::Runnable;
 
+mod arguments;
 mod chain;
 mod empty;
 mod fine;
@@ -46,6 +47,7 @@ pub const ALL: &[Workload] = &[
     memory::WORKLOAD,
     idle::WORKLOAD,
     instructions::WORKLOAD,
+    arguments::WORKLOAD,
 ];
 
 /// The number of a workload given by number or by name.
