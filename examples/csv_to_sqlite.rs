@@ -23,7 +23,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Loads INPUT.csv into a new table of the SQLite database DB.sqlite (created if need
@@ -97,8 +96,8 @@ struct Column {
     kind: Type,
 }
 
-/// How rows are checked.
-#[derive(Debug)]
+/// How rows are checked: each worker of `check` has its own copy, lent to each call.
+#[derive(Debug, Clone)]
 struct Rules {
     columns: Vec<Column>,
     /// A row that does not fit stops the load, rather than being rejected.
@@ -228,7 +227,7 @@ enum Checked {
 /// record that could not be read stops the load, as does, with `--strict`, one that
 /// does not fit.
 #[stage(ordered)]
-fn check(record: csv::Result<Record>, rules: Arc<Rules>) -> Result<Checked, Stopped> {
+fn check(record: csv::Result<Record>, rules: &Rules) -> Result<Checked, Stopped> {
     let (line, record) = record.map_err(|e| Stopped(format!("cannot read it: {e}")))?;
     match convert(&record, &rules.columns) {
         Ok(values) => Ok(Checked::Row {
@@ -296,7 +295,6 @@ fn as_csv(record: &ByteRecord) -> String {
 /// Where and how the consumer loads the rows.
 #[derive(Debug, Clone)]
 struct Target {
-    db: PathBuf,
     create: String,
     insert: String,
     rejects: PathBuf,
@@ -311,15 +309,19 @@ struct Loaded {
 }
 
 /// Consumer: creates the table and inserts the rows in one transaction, and writes
-/// the rejected rows to the rejects file.
+/// the rejected rows to the rejects file. It has one worker, so the connection opened
+/// by `main` is moved in: it need not be `Clone`.
 ///
 /// The transaction is committed after the loop, so only once every row has arrived.
 /// If the load fails, here or in another stage, the loop does not end: `?` returns
 /// from here, or the run unwinds this function at its next row, and the transaction,
 /// dropped without a commit, rolls back the table and every row.
 #[consumer]
-fn load(checked: impl Iterator<Item = Checked>, target: Target) -> Result<Loaded, BoxError> {
-    let mut db = Connection::open(&target.db)?;
+fn load(
+    checked: impl Iterator<Item = Checked>,
+    mut db: Connection,
+    target: Target,
+) -> Result<Loaded, BoxError> {
     let mut rejects = csv::WriterBuilder::new()
         .delimiter(b'\t')
         .from_path(&target.rejects)?;
@@ -407,8 +409,8 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Fails if `table` exists in `db`.
-fn check_absent(db: &Path, table: &str) -> Result<(), String> {
+/// Opens `db`, and fails if `table` exists in it.
+fn open_without(db: &Path, table: &str) -> Result<Connection, String> {
     let conn = Connection::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
     let exists: bool = conn
         .query_row(
@@ -423,7 +425,7 @@ fn check_absent(db: &Path, table: &str) -> Result<(), String> {
             db.display()
         ));
     }
-    Ok(())
+    Ok(conn)
 }
 
 fn main() {
@@ -443,13 +445,13 @@ fn main() {
             .unwrap_or_else(|| "data".to_owned())
     });
 
-    let columns = parse_header(&input).and_then(|columns| {
-        check_absent(&db, &table)?;
+    let opened = parse_header(&input).and_then(|columns| {
+        let conn = open_without(&db, &table)?;
         File::create(&rejects).map_err(|e| format!("{}: {e}", rejects.display()))?;
-        Ok(columns)
+        Ok((columns, conn))
     });
-    let columns = match columns {
-        Ok(columns) => columns,
+    let (columns, conn) = match opened {
+        Ok(opened) => opened,
         Err(e) => {
             eprintln!("csv_to_sqlite: {e}");
             process::exit(1);
@@ -460,7 +462,6 @@ fn main() {
         .map(|c| format!("{} {}", quoted(&c.name), c.kind.sql()))
         .collect();
     let target = Target {
-        db: db.clone(),
         create: format!(
             "CREATE TABLE {} ({})",
             quoted(&table),
@@ -473,14 +474,14 @@ fn main() {
         ),
         rejects: rejects.clone(),
     };
-    let rules = Arc::new(Rules {
+    let rules = Rules {
         columns,
         strict: args.strict,
-    });
+    };
 
     let started = Instant::now();
     let loaded =
-        match pipeline!(records(input.clone()) => check(rules)[workers = workers] => load(target))
+        match pipeline!(records(input.clone()) => check(rules)[workers = workers] => load(conn, target))
             .run()
         {
             Ok(loaded) => loaded,

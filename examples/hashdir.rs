@@ -67,20 +67,20 @@ struct Hashed {
     outcome: Result<([u8; 32], u64), String>,
 }
 
-/// Stage: hashes each file it is given, with one read buffer per worker.
+/// Stage: hashes each file it is given. `buffer` is per-worker state: each worker
+/// has its own read buffer (given as a `Vec<u8>`), kept from file to file.
 #[stage]
-fn hash(found: impl Iterator<Item = Found>) -> impl Iterator<Item = Hashed> {
-    let mut buffer = vec![0; 256 * 1024];
-    found.map(move |found| match found {
+fn hash(found: Found, buffer: &mut [u8]) -> Hashed {
+    match found {
         Found::File(path) => {
-            let outcome = sha256(&path, &mut buffer).map_err(|e| e.to_string());
+            let outcome = sha256(&path, buffer).map_err(|e| e.to_string());
             Hashed { path, outcome }
         }
         Found::Skipped { path, reason } => Hashed {
             path,
             outcome: Err(reason),
         },
-    })
+    }
 }
 
 fn sha256(path: &PathBuf, buffer: &mut [u8]) -> io::Result<([u8; 32], u64)> {
@@ -169,18 +169,21 @@ fn main() {
     let workers = workers.unwrap_or_else(cli::cpus);
 
     let started = Instant::now();
-    let summary = match pipeline!(files(dir) => hash[workers = workers] => print_sums).run() {
-        Ok(summary) => summary,
-        Err(e) => {
-            let broken_pipe = std::error::Error::source(&e)
-                .and_then(|s| s.downcast_ref::<io::Error>())
-                .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe);
-            if !broken_pipe {
-                eprintln!("hashdir: {e}");
+    let summary =
+        match pipeline!(files(dir) => hash(vec![0; 256 * 1024])[workers = workers] => print_sums)
+            .run()
+        {
+            Ok(summary) => summary,
+            Err(e) => {
+                let broken_pipe = std::error::Error::source(&e)
+                    .and_then(|s| s.downcast_ref::<io::Error>())
+                    .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe);
+                if !broken_pipe {
+                    eprintln!("hashdir: {e}");
+                }
+                process::exit(1);
             }
-            process::exit(1);
-        }
-    };
+        };
     eprintln!(
         "hashdir: {}, {:.1} MiB in {:.2} s on {}; {} skipped",
         cli::count(summary.files as u64, "file"),

@@ -288,10 +288,17 @@ fn param(ty: &Type) -> syn::Result<Param> {
     }
     let elem = &*r.elem;
     if r.mutability.is_some() {
+        let stored = match elem {
+            Type::Slice(s) => {
+                let item = &s.elem;
+                syn::parse_quote!(::std::vec::Vec<#item>)
+            }
+            _ => elem.clone(),
+        };
         return Ok(Param {
             pass: Pass::RefMut,
             ty: ty.clone(),
-            stored: elem.clone(),
+            stored,
         });
     }
     let stored = match elem {
