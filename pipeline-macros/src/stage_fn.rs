@@ -271,18 +271,22 @@ fn classify(ty: &Type, item_form: bool, returns: Option<Returns>) -> Return {
 
 /// A parameter after the input, by how it is passed.
 fn param(ty: &Type) -> syn::Result<Param> {
-    let Type::Reference(r) = ty else {
-        return Ok(Param {
-            pass: Pass::Owned,
-            ty: ty.clone(),
-            stored: ty.clone(),
-        });
+    // A `&'static T` is a value like any other, given as it is.
+    let r = match ty {
+        Type::Reference(r) if !r.lifetime.as_ref().is_some_and(|l| l.ident == "static") => r,
+        _ => {
+            return Ok(Param {
+                pass: Pass::Owned,
+                ty: ty.clone(),
+                stored: ty.clone(),
+            })
+        }
     };
     if let Some(lifetime) = &r.lifetime {
         if lifetime.ident != "_" {
             return Err(syn::Error::new(
                 lifetime.span(),
-                "a stage's reference parameter cannot name a lifetime: it borrows the worker's own copy, so write `&T`",
+                "a stage's reference parameter cannot name a lifetime: it borrows the worker's own copy, so write `&T` (or `&'static T` for a reference given as it is)",
             ));
         }
     }

@@ -41,34 +41,7 @@ impl<T, F> fmt::Debug for PerWorker<T, F> {
 /// An argument made once on each worker's own thread: `make(worker)` runs there, with
 /// the worker's index (`0..workers`), before the stage's code. The value need be
 /// neither `Clone` nor `Send`: a connection per worker, a cache, a scratch buffer.
-///
-/// Give it in `pipeline!` where the argument goes, as written here:
-///
-/// ```
-/// use pipeline::{consumer, per_worker, pipeline, producer, stage};
-/// use std::rc::Rc;
-///
-/// #[producer]
-/// fn numbers(n: u64) -> impl Iterator<Item = u64> {
-///     0..n
-/// }
-///
-/// // `Rc` is neither sent nor shared: each worker makes its own.
-/// #[stage(workers = 3)]
-/// fn offset(x: u64, base: &Rc<u64>) -> u64 {
-///     x + **base
-/// }
-///
-/// #[consumer]
-/// fn total(xs: impl Iterator<Item = u64>) -> u64 {
-///     xs.sum()
-/// }
-///
-/// let sum = pipeline!(numbers(10) => offset(per_worker(|_worker| Rc::new(100))) => total)
-///     .run()?;
-/// assert_eq!(sum, 45 + 10 * 100);
-/// # Ok::<(), pipeline::Error>(())
-/// ```
+/// The `pipeline` crate's docs show it in `pipeline!`.
 ///
 /// A panic in `make` fails the run like a panic in the stage, naming its worker.
 pub fn per_worker<T, F>(make: F) -> PerWorker<T, F>
