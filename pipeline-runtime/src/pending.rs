@@ -347,17 +347,19 @@ mod loom_models {
     }
 
     /// Two generations of a batch of two, an owner taking each whole and `stealers`
-    /// stealing: each item arrives exactly once, and a stealer never reads a slot the
-    /// owner is rewriting (loom checks every access to the slots).
-    fn every_item_once(stealers: usize) {
+    /// stealing `attempts` times each: each item arrives exactly once, and a stealer
+    /// never reads a slot the owner is rewriting (loom checks every access to them).
+    fn every_item_once(stealers: usize, attempts: usize) {
         model(move || {
             let (mut owner, stealer) = batch::<usize>(2);
             let threads: Vec<_> = (0..stealers)
                 .map(|_| {
                     let stealer = stealer.clone();
                     thread::spawn(move || {
-                        let mut got = stealer.steal(|| true);
-                        got.extend(stealer.steal(|| true));
+                        let mut got = Vec::new();
+                        for _ in 0..attempts {
+                            got.extend(stealer.steal(|| true));
+                        }
                         got
                     })
                 })
@@ -380,16 +382,17 @@ mod loom_models {
 
     #[test]
     fn loom_one_stealer_takes_each_item_once() {
-        every_item_once(1);
+        every_item_once(1, 2);
     }
 
     #[test]
     fn loom_two_stealers_take_each_item_once() {
-        every_item_once(2);
+        every_item_once(2, 1);
     }
 
-    /// The sleep handshake. The owner pushes items, sends its batch when a push says a
-    /// receiver asked, and then blocks for ever in its own code (it never sends or ends
+    /// The sleep handshake. The owner pushes items, sends its batch when it is full or
+    /// when a push says a receiver asked (also between a take and the next push),
+    /// and then blocks for ever in its own code (it never sends or ends
     /// the stream). A receiver that finds nothing asks, and sleeps on the queue unless
     /// items are pending. Every item must reach it: a lost wake-up leaves the receiver
     /// asleep, which loom reports as a deadlock.
@@ -397,15 +400,20 @@ mod loom_models {
     fn loom_a_pushed_item_reaches_a_sleeping_receiver() {
         model(|| {
             let queue = Arc::new((Mutex::new(Vec::<Vec<usize>>::new()), Condvar::new()));
-            let (mut owner, stealer) = batch::<usize>(4);
+            let (mut owner, stealer) = batch::<usize>(2);
             let sender = {
                 let queue = Arc::clone(&queue);
                 thread::spawn(move || {
-                    for item in 1..3 {
-                        if owner.push(item) {
+                    // As a sender does: sends when the batch fills or when asked.
+                    for item in 1..4 {
+                        if owner.push(item) || owner.is_full() {
                             let (sent, wake) = &*queue;
-                            sent.lock().unwrap().push(owner.take());
-                            wake.notify_all();
+                            let batch = owner.take();
+                            // Nothing to send if the receiver stole it all.
+                            if !batch.is_empty() {
+                                sent.lock().unwrap().push(batch);
+                                wake.notify_all();
+                            }
                         }
                     }
                     // Blocked in the stage's own code from here on; the batch (and
@@ -415,7 +423,7 @@ mod loom_models {
             };
             let (sent, wake) = &*queue;
             let mut got = Vec::new();
-            while got.len() < 2 {
+            while got.len() < 3 {
                 if let Some(batch) = sent.lock().unwrap().pop() {
                     got.extend(batch);
                     continue;
@@ -436,7 +444,7 @@ mod loom_models {
                 }
             }
             got.sort_unstable();
-            assert_eq!(got, [1, 2]);
+            assert_eq!(got, [1, 2, 3]);
             drop(sender.join().unwrap());
         });
     }
