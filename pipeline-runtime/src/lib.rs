@@ -34,6 +34,7 @@ mod progress;
 mod queue;
 mod stage;
 mod stats;
+mod sync;
 mod worker;
 
 #[doc(hidden)]

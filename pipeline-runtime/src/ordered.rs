@@ -2,20 +2,28 @@
 //! results leave in that order, through one output shared by the workers. At most
 //! `window` numbers are handed out beyond the oldest batch still in flight, which
 //! bounds the results held back.
+//!
+//! No lock is held across a wait: a worker takes and numbers a batch under `taker`
+//! only if one is there at once, and waits for input with the lock released; a worker
+//! ahead of the window sleeps until the window moves (the window's signal fires), the
+//! run stops or nobody reads the output, never on a timer.
 
-use crate::control::{lock, Control};
-use crate::queue::{all_closed, Readers};
+use crate::control::{lock, Control, Never};
+use crate::queue::{all_closed, Readers, Take, Waiter};
 use crate::stats::WorkerCounters;
 use crate::worker::{unwind_stopped, Sink};
 use crate::{BoxError, Input, MapItem, Output};
+use crossbeam_channel::{Receiver, Select, Sender};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 pub(crate) struct InOrder<T, U> {
+    /// The shared input and the number of the next batch taken from it.
     taker: Mutex<(Input<T>, u64)>,
+    /// Waits for the input without holding `taker`.
+    waiter: Waiter<T>,
     reorder: Mutex<Reorder<U>>,
-    advanced: Condvar,
     control: Arc<Control>,
     downstream: Box<[Arc<Readers>]>,
     window: u64,
@@ -25,8 +33,9 @@ struct Reorder<U> {
     next: u64,
     done: BTreeMap<u64, Vec<U>>,
     out: Output<U>,
-    /// Workers waiting for the window to move: only then is there anyone to notify.
-    waiting: usize,
+    /// Fires (its sender is dropped) when the window next moves: made by the first
+    /// worker that waits for it, so a window nobody waits for costs nothing.
+    moved: Option<(Sender<Never>, Receiver<Never>)>,
 }
 
 /// Each worker of an ordered stage holds the shared state as what it owns: it is
@@ -51,15 +60,15 @@ impl<T, U> InOrder<T, U> {
         workers: usize,
     ) -> Self {
         Self {
+            waiter: input.waiter(),
             taker: Mutex::new((input, 0)),
             downstream: out.downstream(),
             reorder: Mutex::new(Reorder {
                 next: 0,
                 done: BTreeMap::new(),
                 out,
-                waiting: 0,
+                moved: None,
             }),
-            advanced: Condvar::new(),
             control,
             window: 2 * workers as u64,
         }
@@ -78,13 +87,7 @@ impl<T, U> InOrder<T, U> {
     ) -> Result<(), BoxError> {
         loop {
             let waiting = Instant::now();
-            let taken = {
-                let mut taker = lock(&self.taker);
-                taker.0.next_batch().map(|batch| {
-                    taker.1 += 1;
-                    (taker.1 - 1, batch)
-                })
-            };
+            let taken = self.take();
             counters.waited_for_input(waiting);
             let Some((seq, batch)) = taken else {
                 return self.stopped_or_done();
@@ -115,9 +118,25 @@ impl<T, U> InOrder<T, U> {
                     }
                 }
             }
-            if reorder.waiting > 0 {
-                self.advanced.notify_all();
+            // Wakes every worker waiting for the window, whichever moved it.
+            reorder.moved = None;
+        }
+    }
+
+    /// The next batch and its number; `None` at the end of the input or on a stop.
+    fn take(&self) -> Option<(u64, Vec<T>)> {
+        loop {
+            let mut taker = lock(&self.taker);
+            match taker.0.try_batch() {
+                Take::Batch(batch) => {
+                    taker.1 += 1;
+                    return Some((taker.1 - 1, batch));
+                }
+                Take::End => return None,
+                Take::Empty => {}
             }
+            drop(taker);
+            self.waiter.park();
         }
     }
 
@@ -133,18 +152,26 @@ impl<T, U> InOrder<T, U> {
     fn wait_for_window(&self, seq: u64) -> bool {
         let mut reorder = lock(&self.reorder);
         while seq >= reorder.next + self.window {
+            // The worker holding `reorder.next` never waits here, so this ends.
+            let moved = reorder
+                .moved
+                .get_or_insert_with(|| crossbeam_channel::bounded(0))
+                .1
+                .clone();
+            drop(reorder);
+            let mut select = Select::new();
+            select.recv(&moved);
+            select.recv(self.control.stopped());
+            // A queue already closed would wake the select at once: watch the others.
+            for readers in self.downstream.iter().filter(|r| !r.is_closed()) {
+                select.recv(readers.gone());
+            }
+            // Checked after the filter: a queue that closed before it is seen here.
             if self.should_stop() {
                 return false;
             }
-            // The worker holding `reorder.next` never waits here, so this ends; the
-            // timeout only lets a stopped run be noticed.
-            reorder.waiting += 1;
-            reorder = self
-                .advanced
-                .wait_timeout(reorder, Duration::from_millis(10))
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
-            reorder.waiting -= 1;
+            select.ready();
+            reorder = lock(&self.reorder);
         }
         true
     }

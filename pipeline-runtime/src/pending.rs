@@ -1,25 +1,39 @@
 //! The batch a sender is filling, which an idle receiver may take before it is full.
 //!
-//! A worker pushes items one at a time into its own `Pending` with one plain store per
-//! item (no read-modify-write), and sends the batch through the queue when it is full
-//! or when a receiver sleeps. A receiver that finds the queue empty *steals* what is
-//! pending instead of waiting, so an item never waits in a half-full batch while its
-//! producer blocks: the log tailer's line reaches the consumer at once.
+//! A worker pushes items one at a time into the [`Batch`] it owns, and sends the batch
+//! through the queue when it is full or when a receiver asks for it. A receiver holds
+//! a [`Stealer`] of every sender's batch: one that finds the queue empty *steals* what
+//! is pending instead of waiting, so an item never waits in a half-full batch while
+//! its producer blocks (the log tailer's line reaches the consumer at once). Only the
+//! owner writes, claims everything and starts a new batch, so the owner type is not
+//! `Clone`; the stealers are.
 //!
 //! Protocol. `tail` counts the slots the owner has filled; `head` packs a generation
 //! with the count of slots claimed so far. Slots `[claimed, tail)` are pending. Owner
 //! and stealers claim with a compare-and-swap on `head`, so each slot is read once.
-//! After sending a claimed batch the owner starts a new generation, reusing the slots
-//! once no stealer is still copying out of them (`stealers`). A stealer's swap fails
-//! if the generation moved since it read `head`, so it never claims slots of a
-//! generation it did not see.
+//! After claiming every slot the owner starts a new generation, reusing the slots once
+//! no stealer is still copying out of them (`stealers`). A stealer's swap fails if the
+//! generation moved since it read `head`, so it never claims slots of a generation it
+//! did not see.
+//!
+//! Sleeping. A receiver about to sleep for want of items first *asks* every batch:
+//! it sets the `HUNGRY` bit of `tail`, and the owner publishes each item by swapping
+//! `tail`. Both are read-modify-writes of the one atomic, so whichever comes second
+//! sees the other: either the receiver sees the item (and takes it instead of
+//! sleeping), or the owner's push returns `true` and the owner sends its batch at
+//! once, which wakes the receiver. Nobody needs a fence, and nobody polls.
 
-use std::cell::UnsafeCell;
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Backoff, UnsafeCell};
+use std::fmt;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::Ordering::*;
 
 const INDEX_BITS: u32 = 16;
 const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
+
+/// In `tail`: a receiver asked for the pending items and may be asleep until they are
+/// sent. Cleared by the owner's next push, which then sends its batch.
+const HUNGRY: usize = 1 << INDEX_BITS;
 
 /// The most items one batch may hold.
 pub(crate) const MAX_BATCH: usize = 1 << (INDEX_BITS - 1);
@@ -32,192 +46,406 @@ fn unpack(head: u64) -> (u64, usize) {
     (head >> INDEX_BITS, (head & INDEX_MASK) as usize)
 }
 
-pub(crate) struct Pending<T> {
+/// The filled count in a value of `tail`.
+fn filled(tail: usize) -> usize {
+    tail & (HUNGRY - 1)
+}
+
+/// What the owner and the stealers of one batch share.
+struct Shared<T> {
     slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    /// Generation and claimed count. The claim swaps are `AcqRel`: a stealer's
+    /// `Release` swap is what the owner's `Acquire` claim reads, which orders the
+    /// stealer's `stealers` increment before the owner's check of it (see `reset`);
+    /// the generation store of `reset` is `Release` and the stealer's load `Acquire`,
+    /// so a stealer that sees the new generation sees the reset `tail` too.
     head: AtomicU64,
+    /// Filled count and `HUNGRY`. The owner's swap is `Release`, publishing the slot
+    /// it wrote (and the generation before it); readers load or swap it `Acquire`.
     tail: AtomicUsize,
+    /// Stealers between their read of `head` and the end of their copy. The increment
+    /// is ordered before the stealer's claim swap by program order, and the decrement
+    /// is `Release` after its copy, read `Acquire` by the owner before it rewrites.
     stealers: AtomicUsize,
 }
 
 // SAFETY: items move between threads (hence `T: Send`); every slot is written by the
 // owner before `tail` is released past it and read exactly once, by whoever claims it
 // through `head`, and rewritten only after every claimer has finished (`stealers`).
-unsafe impl<T: Send> Send for Pending<T> {}
-unsafe impl<T: Send> Sync for Pending<T> {}
+unsafe impl<T: Send> Send for Shared<T> {}
+unsafe impl<T: Send> Sync for Shared<T> {}
 
-impl<T> Pending<T> {
-    pub(crate) fn new(capacity: usize) -> Self {
-        assert!((1..=MAX_BATCH).contains(&capacity));
-        Self {
-            slots: (0..capacity)
-                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
-                .collect(),
-            head: AtomicU64::new(0),
-            tail: AtomicUsize::new(0),
-            stealers: AtomicUsize::new(0),
-        }
-    }
+/// The batch a sender fills: only its owner pushes, claims all and starts over.
+pub(crate) struct Batch<T> {
+    shared: Arc<Shared<T>>,
+    /// Slots filled since the batch started (the owner's copy of `tail`).
+    filled: usize,
+}
 
-    pub(crate) fn capacity(&self) -> usize {
-        self.slots.len()
-    }
+/// A receiver's handle on a sender's batch: it takes what is pending.
+pub(crate) struct Stealer<T> {
+    shared: Arc<Shared<T>>,
+}
 
-    /// Fills slot `index` and publishes it.
-    ///
-    /// # Safety
-    /// Only the owner calls this, with `index` equal to the number of slots it has
-    /// filled since the last [`reset`](Self::reset), and below the capacity.
-    #[inline]
-    pub(crate) unsafe fn write(&self, index: usize, item: T) {
-        // SAFETY: by the caller's contract the slot is past `tail`, so nobody reads it.
-        unsafe { (*self.slots[index].get()).write(item) };
-        self.tail.store(index + 1, Release);
-    }
+/// A new, empty batch of `capacity` items, and a stealer of it.
+pub(crate) fn batch<T>(capacity: usize) -> (Batch<T>, Stealer<T>) {
+    assert!((1..=MAX_BATCH).contains(&capacity));
+    let shared = Arc::new(Shared {
+        slots: (0..capacity)
+            .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+            .collect(),
+        head: AtomicU64::new(0),
+        tail: AtomicUsize::new(0),
+        stealers: AtomicUsize::new(0),
+    });
+    let stealer = Stealer {
+        shared: Arc::clone(&shared),
+    };
+    (Batch { shared, filled: 0 }, stealer)
+}
 
+impl<T> Shared<T> {
     /// Moves the claimed slots `[from, to)` out.
     ///
     /// # Safety
-    /// The caller claimed exactly this range through `head`.
+    /// The caller claimed exactly this range through `head`, in the current generation.
     unsafe fn read(&self, from: usize, to: usize) -> Vec<T> {
         (from..to)
             // SAFETY: claimed slots were written and are read once, by the claimer.
-            .map(|i| unsafe { (*self.slots[i].get()).assume_init_read() })
+            .map(|i| self.slots[i].with_mut(|slot| unsafe { (*slot).assume_init_read() }))
             .collect()
     }
+}
 
-    /// The owner takes every unclaimed item of its first `filled` slots.
+impl<T> Batch<T> {
+    pub(crate) fn capacity(&self) -> usize {
+        self.shared.slots.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.filled == self.capacity()
+    }
+
+    /// Adds `item`; true if a receiver asked for the pending items since the last
+    /// push: it may be asleep until this batch is sent, so send it now.
     ///
-    /// # Safety
-    /// Only the owner calls this, with the number of slots it has filled.
-    pub(crate) unsafe fn claim_all(&self, filled: usize) -> Vec<T> {
-        let mut head = self.head.load(SeqCst);
+    /// # Panics
+    /// If the batch is full: [`take`](Self::take) it first.
+    #[inline]
+    pub(crate) fn push(&mut self, item: T) -> bool {
+        let slot = &self.shared.slots[self.filled];
+        // SAFETY: slots from `filled` on are past `tail` and this generation's claims,
+        // so no stealer reads them, and every stealer of an earlier generation is done.
+        slot.with_mut(|slot| unsafe { (*slot).write(item) });
+        self.filled += 1;
+        // A swap, not a store: see the module docs on sleeping.
+        self.shared.tail.swap(self.filled, Release) & HUNGRY != 0
+    }
+
+    /// Takes every item no stealer has taken, in order, and starts an empty batch.
+    pub(crate) fn take(&mut self) -> Vec<T> {
+        let taken = self.claim_all();
+        self.reset();
+        taken
+    }
+
+    fn claim_all(&mut self) -> Vec<T> {
+        let head = &self.shared.head;
+        let mut current = head.load(Acquire);
         loop {
-            let (generation, from) = unpack(head);
-            if from >= filled {
+            let (generation, from) = unpack(current);
+            if from >= self.filled {
                 return Vec::new();
             }
-            match self
-                .head
-                .compare_exchange_weak(head, pack(generation, filled), SeqCst, SeqCst)
-            {
-                // SAFETY: the swap claimed `[from, filled)` for us.
-                Ok(_) => return unsafe { self.read(from, filled) },
-                Err(now) => head = now,
+            match head.compare_exchange_weak(
+                current,
+                pack(generation, self.filled),
+                AcqRel,
+                Acquire,
+            ) {
+                // SAFETY: the swap claimed `[from, filled)` of this generation for us.
+                Ok(_) => return unsafe { self.shared.read(from, self.filled) },
+                Err(now) => current = now,
             }
         }
     }
 
-    /// The owner starts a new generation once every slot has been claimed, waiting
-    /// for stealers still copying out of the old one.
-    ///
-    /// # Safety
-    /// Only the owner calls this, after [`claim_all`](Self::claim_all).
-    pub(crate) unsafe fn reset(&self) {
-        while self.stealers.load(SeqCst) != 0 {
-            std::hint::spin_loop();
+    /// Starts a new generation once every slot is claimed, waiting for the stealers
+    /// still copying out of the old one.
+    fn reset(&mut self) {
+        let backoff = Backoff::new();
+        while self.shared.stealers.load(Acquire) != 0 {
+            backoff.snooze();
         }
-        let (generation, _) = unpack(self.head.load(SeqCst));
-        self.tail.store(0, SeqCst);
-        self.head.store(pack(generation + 1, 0), SeqCst);
+        let (generation, _) = unpack(self.shared.head.load(Relaxed));
+        // Before the new generation is visible, so that a stealer that sees it does
+        // not see the old count; keeps a receiver's request for the next push.
+        self.shared.tail.fetch_and(HUNGRY, Relaxed);
+        self.shared.head.store(pack(generation + 1, 0), Release);
+        self.filled = 0;
     }
+}
 
-    /// A receiver takes whatever is pending, if `still_empty()` holds after it has
-    /// read `head`: a batch the owner sent before then is in the queue and must be
-    /// received first, to keep the owner's order.
+impl<T> Stealer<T> {
+    /// Takes whatever is pending, if `still_empty()` holds after it has read `head`: a
+    /// batch the owner sent before then is in the queue and must be received first,
+    /// to keep the owner's order.
     pub(crate) fn steal(&self, still_empty: impl FnOnce() -> bool) -> Vec<T> {
-        self.stealers.fetch_add(1, SeqCst);
-        let head = self.head.load(SeqCst);
+        let shared = &*self.shared;
+        shared.stealers.fetch_add(1, Relaxed);
+        let head = shared.head.load(Acquire);
         let (generation, from) = unpack(head);
-        let to = self.tail.load(SeqCst);
+        let to = filled(shared.tail.load(Acquire));
         let stolen = if to > from
             && still_empty()
-            && self
+            && shared
                 .head
-                .compare_exchange(head, pack(generation, to), SeqCst, SeqCst)
+                .compare_exchange(head, pack(generation, to), AcqRel, Relaxed)
                 .is_ok()
         {
             // SAFETY: the swap claimed `[from, to)`; the generation did not change since
-            // `tail` was read, so those slots are this generation's, written and
-            // published by the owner.
-            unsafe { self.read(from, to) }
+            // `head` was read, and `tail` was read after it, so those slots are this
+            // generation's, written and published by the owner.
+            unsafe { shared.read(from, to) }
         } else {
             Vec::new()
         };
-        self.stealers.fetch_sub(1, SeqCst);
+        shared.stealers.fetch_sub(1, Release);
         stolen
+    }
+
+    /// Asks the owner to send its next item at once, for a receiver about to sleep;
+    /// true if items are pending already (take them instead of sleeping).
+    pub(crate) fn ask(&self) -> bool {
+        // `Acquire` pairs with the owner's `Release` swap: the generation it stored
+        // before that push is visible below.
+        let tail = self.shared.tail.fetch_or(HUNGRY, Acquire);
+        let (_, claimed) = unpack(self.shared.head.load(Acquire));
+        filled(tail) > claimed
+    }
+
+    /// Whether this is a stealer of `batch`.
+    pub(crate) fn steals_from(&self, batch: &Batch<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &batch.shared)
     }
 }
 
-impl<T> Drop for Pending<T> {
-    fn drop(&mut self) {
-        let (_, from) = unpack(*self.head.get_mut());
-        let to = *self.tail.get_mut();
-        for slot in &mut self.slots[from.min(to)..to] {
-            // SAFETY: unclaimed published slots hold items nobody else will read.
-            unsafe { slot.get_mut().assume_init_drop() };
+impl<T> Clone for Stealer<T> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
         }
     }
 }
 
-#[cfg(test)]
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // Every other handle is gone (the `Arc`), so plain loads see the last values.
+        let (_, from) = unpack(self.head.load(Relaxed));
+        let to = filled(self.tail.load(Relaxed));
+        for slot in &self.slots[from.min(to)..to] {
+            // SAFETY: unclaimed published slots hold items nobody else will read.
+            slot.with_mut(|slot| unsafe { (*slot).assume_init_drop() });
+        }
+    }
+}
+
+impl<T> fmt::Debug for Batch<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("filled", &self.filled)
+            .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     #[test]
     fn owner_and_stealer_each_get_every_item_once() {
-        let p = Arc::new(Pending::new(8));
-        unsafe {
-            p.write(0, String::from("a"));
-            p.write(1, String::from("b"));
-        }
-        assert_eq!(p.steal(|| true), vec!["a", "b"]);
-        assert!(p.steal(|| true).is_empty());
-        unsafe { p.write(2, String::from("c")) };
+        let (mut b, s) = batch(8);
+        b.push(String::from("a"));
+        b.push(String::from("b"));
+        assert_eq!(s.steal(|| true), vec!["a", "b"]);
+        assert!(s.steal(|| true).is_empty());
+        b.push(String::from("c"));
         assert!(
-            p.steal(|| false).is_empty(),
+            s.steal(|| false).is_empty(),
             "a busy queue is received first"
         );
-        assert_eq!(unsafe { p.claim_all(3) }, vec!["c"]);
-        unsafe { p.reset() };
-        unsafe { p.write(0, String::from("d")) };
-        drop(p); // drops the unclaimed "d"
+        assert_eq!(b.take(), vec!["c"]);
+        b.push(String::from("d"));
+        drop(b);
+        drop(s); // drops the unclaimed "d"
+    }
+
+    #[test]
+    fn a_push_after_an_ask_says_so_once() {
+        let (mut b, s) = batch(8);
+        assert!(!b.push(1));
+        assert!(s.ask(), "an item is pending");
+        assert!(b.push(2), "asked since the last push");
+        assert!(!b.push(3));
+        assert_eq!(b.take(), vec![1, 2, 3]);
+        assert!(!s.ask(), "nothing is pending");
+        assert!(b.push(4), "the request outlives the batch taken");
+        assert!(!b.push(5));
+        assert_eq!(s.steal(|| true), vec![4, 5]);
     }
 
     #[test]
     fn concurrent_stealers_never_duplicate_or_lose_items() {
         const N: usize = 200_000;
-        let p = Arc::new(Pending::<usize>::new(16));
+        let (mut b, s) = batch::<usize>(16);
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stealers: Vec<_> = (0..2)
             .map(|_| {
-                let (p, done) = (p.clone(), done.clone());
+                let (s, done) = (s.clone(), done.clone());
                 std::thread::spawn(move || {
                     let mut got = Vec::new();
                     while !done.load(SeqCst) {
-                        got.extend(p.steal(|| true));
+                        got.extend(s.steal(|| true));
                     }
                     got
                 })
             })
             .collect();
         let mut owned = Vec::new();
-        let mut filled = 0;
-        for i in 0..N {
-            if filled == p.capacity() {
-                owned.extend(unsafe { p.claim_all(filled) });
-                unsafe { p.reset() };
-                filled = 0;
+        for i in 0..if cfg!(miri) { 500 } else { N } {
+            if b.is_full() {
+                owned.extend(b.take());
             }
-            unsafe { p.write(filled, i) };
-            filled += 1;
+            b.push(i);
         }
-        owned.extend(unsafe { p.claim_all(filled) });
+        owned.extend(b.take());
         done.store(true, SeqCst);
         for s in stealers {
             owned.extend(s.join().unwrap());
         }
         owned.sort_unstable();
-        assert_eq!(owned, (0..N).collect::<Vec<_>>());
+        let n = if cfg!(miri) { 500 } else { N };
+        assert_eq!(owned, (0..n).collect::<Vec<_>>());
+    }
+}
+
+/// Model-checked: every interleaving of the owner and its stealers, up to a bound on
+/// preemptions (`LOOM_MAX_PREEMPTIONS`, 3 unless set). Run with
+/// `RUSTFLAGS="--cfg loom" cargo test -p pipeline-runtime --release --lib loom`.
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use loom::sync::{Condvar, Mutex};
+    use loom::thread;
+
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        builder.check(f);
+    }
+
+    /// Two generations of a batch of two, an owner taking each whole and `stealers`
+    /// stealing `attempts` times each: each item arrives exactly once, and a stealer
+    /// never reads a slot the owner is rewriting (loom checks every access to them).
+    fn every_item_once(stealers: usize, attempts: usize) {
+        model(move || {
+            let (mut owner, stealer) = batch::<usize>(2);
+            let threads: Vec<_> = (0..stealers)
+                .map(|_| {
+                    let stealer = stealer.clone();
+                    thread::spawn(move || {
+                        let mut got = Vec::new();
+                        for _ in 0..attempts {
+                            got.extend(stealer.steal(|| true));
+                        }
+                        got
+                    })
+                })
+                .collect();
+            let mut got = Vec::new();
+            for item in 0..4 {
+                if owner.is_full() {
+                    got.extend(owner.take());
+                }
+                owner.push(item);
+            }
+            got.extend(owner.take());
+            for thread in threads {
+                got.extend(thread.join().unwrap());
+            }
+            got.sort_unstable();
+            assert_eq!(got, [0, 1, 2, 3]);
+        });
+    }
+
+    #[test]
+    fn loom_one_stealer_takes_each_item_once() {
+        every_item_once(1, 2);
+    }
+
+    #[test]
+    fn loom_two_stealers_take_each_item_once() {
+        every_item_once(2, 1);
+    }
+
+    /// The sleep handshake. The owner pushes items, sends its batch when it is full or
+    /// when a push says a receiver asked (also between a take and the next push),
+    /// and then blocks for ever in its own code (it never sends or ends
+    /// the stream). A receiver that finds nothing asks, and sleeps on the queue unless
+    /// items are pending. Every item must reach it: a lost wake-up leaves the receiver
+    /// asleep, which loom reports as a deadlock.
+    #[test]
+    fn loom_a_pushed_item_reaches_a_sleeping_receiver() {
+        model(|| {
+            let queue = Arc::new((Mutex::new(Vec::<Vec<usize>>::new()), Condvar::new()));
+            let (mut owner, stealer) = batch::<usize>(2);
+            let sender = {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    // As a sender does: sends when the batch fills or when asked.
+                    for item in 1..4 {
+                        if owner.push(item) || owner.is_full() {
+                            let (sent, wake) = &*queue;
+                            let batch = owner.take();
+                            // Nothing to send if the receiver stole it all.
+                            if !batch.is_empty() {
+                                sent.lock().unwrap().push(batch);
+                                wake.notify_all();
+                            }
+                        }
+                    }
+                    // Blocked in the stage's own code from here on; the batch (and
+                    // whatever it still holds) stays pending.
+                    owner
+                })
+            };
+            let (sent, wake) = &*queue;
+            let mut got = Vec::new();
+            while got.len() < 3 {
+                if let Some(batch) = sent.lock().unwrap().pop() {
+                    got.extend(batch);
+                    continue;
+                }
+                let stolen = stealer.steal(|| sent.lock().unwrap().is_empty());
+                if !stolen.is_empty() {
+                    got.extend(stolen);
+                    continue;
+                }
+                if stealer.ask() {
+                    continue;
+                }
+                // Sleeps until a batch is sent; the check is under the lock the
+                // sender sends under, as a channel's receive is.
+                let mut batches = sent.lock().unwrap();
+                while batches.is_empty() {
+                    batches = wake.wait(batches).unwrap();
+                }
+            }
+            got.sort_unstable();
+            assert_eq!(got, [1, 2, 3]);
+            drop(sender.join().unwrap());
+        });
     }
 }

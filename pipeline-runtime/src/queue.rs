@@ -3,40 +3,33 @@
 //!
 //! Items cross it in batches, to pay for one channel operation per batch instead of
 //! per item, but a batch never holds an item back from an idle reader. Each sender
-//! fills a [`Pending`] batch; a reader that finds the queue empty waits `PATIENCE`
-//! for a whole batch, then takes whatever is pending (the sender may be blocked in
-//! its own code after pushing), and only then sleeps; a sender that sees a reader
-//! asleep sends what it has at once, which wakes the reader.
+//! fills a [`Batch`]; a reader that finds the queue empty takes whatever is pending
+//! (the sender may be blocked in its own code after pushing), and only then sleeps.
+//!
+//! Sleeping costs nothing and misses nothing. Before it sleeps, a reader *asks* every
+//! sender's batch (see [`pending`](crate::pending)): a sender whose next push finds
+//! the request sends its batch at once, and whichever of the push and the request
+//! comes second sees the other, so no item is left pending behind a sleeping reader.
+//! The reader then blocks, with no timeout, until the channel has a batch or
+//! disconnects, the run stops, or every queue its worker feeds is closed; each of
+//! those wakes it through the channel or a [`Signal`] it selects on.
 //!
 //! A queue is *closed* when its last reader is gone (every worker of the stage that
 //! reads it has ended): its writers see that at their next item, and the workers that
 //! feed it stop at their next [`Input::next`], even a filter that emits nothing.
 
 use crate::control::{lock, Control, Signal};
-use crate::pending::{Pending, MAX_BATCH};
+use crate::pending::{batch, Batch, Stealer, MAX_BATCH};
 use crate::stats::StageCounters;
-use crossbeam_channel::{select, Receiver, Sender, TryRecvError, TrySendError};
+use crossbeam_channel::{select, Receiver, Select, Sender, TryRecvError, TrySendError};
+use crossbeam_utils::Backoff;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// How long a reader waits for a sender to finish the batch it is filling before it
-/// takes the items pending so far: the most a batch delays an item.
-const PATIENCE: Duration = Duration::from_micros(100);
-
-/// How long a sleeping reader waits before looking at the pending batches (and whether
-/// the run was stopped) again; pending items matter only in the rare race where a
-/// sender pushed just as the reader fell asleep. The wait doubles while nothing
-/// comes, up to `MAX_RECHECK`.
-const RECHECK: Duration = Duration::from_millis(1);
-const MAX_RECHECK: Duration = Duration::from_millis(2);
+use std::time::Instant;
 
 /// Attempts to send into a full queue before sleeping on it.
 const SNOOZE: u32 = 12;
-
-/// One nap begun, in `Queue::naps`; the bits below count the readers asleep.
-const NAP: u64 = 1 << 32;
 
 /// Who still reads a queue. Not generic, so that a worker's input can watch the
 /// queues of its output, whatever their item type.
@@ -89,26 +82,43 @@ pub(crate) fn all_closed(queues: &[Arc<Readers>]) -> bool {
 
 /// What the readers and senders of one queue share.
 pub(crate) struct Queue<T> {
-    /// The batches of every sender, for readers to take when the queue is empty.
-    pending: Mutex<Vec<Arc<Pending<T>>>>,
-    /// How many readers sleep waiting for a batch (low bits) and how many naps have
-    /// begun (high bits): a sender flushes once per nap, which wakes the sleeper.
-    naps: AtomicU64,
+    /// A stealer of every sender's batch, for readers to take when the queue is empty.
+    pending: Mutex<Senders<T>>,
     batch: usize,
     readers: Arc<Readers>,
     /// The counters of the stage that reads this queue.
     reader: Arc<StageCounters>,
 }
 
+/// The batches of a queue's senders.
+struct Senders<T> {
+    stealers: Vec<Stealer<T>>,
+    /// Whether a reader ever asked: a sender that comes later is asked as it joins,
+    /// under the same lock, so a reader asleep before it existed gets its first item.
+    asked: bool,
+}
+
 impl<T> Queue<T> {
     fn steal(&self, rx: &Receiver<Vec<T>>) -> Vec<T> {
-        for pending in lock(&self.pending).iter() {
+        for pending in lock(&self.pending).stealers.iter() {
             let stolen = pending.steal(|| rx.is_empty());
             if !stolen.is_empty() {
                 return stolen;
             }
         }
         Vec::new()
+    }
+
+    /// Asks every sender to send its next item at once; true if items are pending.
+    fn ask(&self) -> bool {
+        // Every batch is asked, even after one says it has items: the reader may
+        // still find nothing to steal (another took it) and sleep.
+        let mut senders = lock(&self.pending);
+        senders.asked = true;
+        senders
+            .stealers
+            .iter()
+            .fold(false, |pending, stealer| stealer.ask() | pending)
     }
 }
 
@@ -129,8 +139,10 @@ pub(crate) fn queue<T>(
     let (batch, batches) = shape(capacity);
     let (tx, rx) = crossbeam_channel::bounded(batches);
     let queue = Arc::new(Queue {
-        pending: Mutex::new(Vec::new()),
-        naps: AtomicU64::new(0),
+        pending: Mutex::new(Senders {
+            stealers: Vec::new(),
+            asked: false,
+        }),
         batch,
         readers: Readers::new(),
         reader,
@@ -148,6 +160,75 @@ pub(crate) fn queue<T>(
 /// A stage's counters and the index of one of its workers.
 type Tally = Option<(Arc<StageCounters>, usize)>;
 
+/// What a reader of a queue needs to wait for it: the wait happens without holding
+/// the reader itself (an ordered stage's workers share one).
+pub(crate) struct Waiter<T> {
+    rx: Receiver<Vec<T>>,
+    queue: Arc<Queue<T>>,
+    control: Arc<Control>,
+    /// The queues the reading worker feeds: when all are closed, it stops.
+    downstream: Box<[Arc<Readers>]>,
+}
+
+impl<T> Waiter<T> {
+    /// Whether the reading worker should stop: the run stopped, or nobody reads what
+    /// it would produce.
+    #[inline]
+    fn should_stop(&self) -> bool {
+        self.control.is_stopped() || all_closed(&self.downstream)
+    }
+
+    /// Returns once a batch may be ready to take, or the input ended, or the worker
+    /// should stop; the caller then looks. Blocks with no timeout (see the module
+    /// docs): a moment of spinning and yielding, then a request to every sender, then
+    /// a sleep that only a sent batch, a disconnection or a stop ends.
+    pub(crate) fn park(&self) {
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            if !self.rx.is_empty() || self.should_stop() {
+                return;
+            }
+            backoff.snooze();
+        }
+        if self.queue.ask() {
+            return;
+        }
+        let mut select = Select::new();
+        select.recv(&self.rx);
+        select.recv(self.control.stopped());
+        // A queue already closed would wake the select at once: watch the others.
+        for readers in self.downstream.iter().filter(|r| !r.is_closed()) {
+            select.recv(readers.gone());
+        }
+        // A queue that closed before the filter above is seen here; one that closes
+        // after it fires a signal selected on.
+        if !self.should_stop() {
+            select.ready();
+        }
+    }
+}
+
+impl<T> Clone for Waiter<T> {
+    fn clone(&self) -> Self {
+        Self {
+            rx: self.rx.clone(),
+            queue: Arc::clone(&self.queue),
+            control: Arc::clone(&self.control),
+            downstream: self.downstream.clone(),
+        }
+    }
+}
+
+/// What a look at the queue found, without waiting.
+pub(crate) enum Take<T> {
+    /// A non-empty batch.
+    Batch(Vec<T>),
+    /// Nothing now: [`Waiter::park`], then look again.
+    Empty,
+    /// The input ended, or the worker should stop (the caller checks which).
+    End,
+}
+
 /// The stream of items a worker reads: its share of the stage's input queue.
 ///
 /// It ends when every upstream worker has finished (the queue is closed, no sentinel
@@ -158,14 +239,9 @@ type Tally = Option<(Arc<StageCounters>, usize)>;
 /// sequential program, where the failure would have unwound through it. (Built with
 /// `panic = "abort"`, nothing can unwind: the input ends instead.)
 pub struct Input<T> {
-    rx: Receiver<Vec<T>>,
-    queue: Arc<Queue<T>>,
-    control: Arc<Control>,
+    wait: Waiter<T>,
     batch: std::vec::IntoIter<T>,
-    recheck: Duration,
     worker: Tally,
-    /// The queues the reading worker feeds: when all are closed, it stops.
-    downstream: Box<[Arc<Readers>]>,
     /// Whether a stop unwinds (a worker's input) or ends the input (the caller's).
     unwinds: bool,
     /// This input's place among the queue's readers.
@@ -175,14 +251,15 @@ pub struct Input<T> {
 impl<T> Input<T> {
     fn new(rx: Receiver<Vec<T>>, queue: Arc<Queue<T>>, control: Arc<Control>) -> Self {
         Self {
-            rx,
             readers: queue.readers.join(),
-            queue,
-            control,
+            wait: Waiter {
+                rx,
+                queue,
+                control,
+                downstream: Box::new([]),
+            },
             batch: Vec::new().into_iter(),
-            recheck: RECHECK,
             worker: None,
-            downstream: Box::new([]),
             unwinds: false,
         }
     }
@@ -191,27 +268,32 @@ impl<T> Input<T> {
     /// stops when every queue `out` feeds is closed.
     pub(crate) fn for_worker<U>(&self, worker: usize, out: Option<&Output<U>>) -> Self {
         let mut input = self.shared(out);
-        input.worker = Some((Arc::clone(&self.queue.reader), worker));
+        input.worker = Some((Arc::clone(&self.wait.queue.reader), worker));
         input
     }
 
     /// A reader of the same queue shared by several workers, which count for themselves.
     pub(crate) fn shared<U>(&self, out: Option<&Output<U>>) -> Self {
         let mut input = Self::new(
-            self.rx.clone(),
-            Arc::clone(&self.queue),
-            Arc::clone(&self.control),
+            self.wait.rx.clone(),
+            Arc::clone(&self.wait.queue),
+            Arc::clone(&self.wait.control),
         );
-        input.downstream = out.map(Output::downstream).unwrap_or_default();
+        input.wait.downstream = out.map(Output::downstream).unwrap_or_default();
         input.unwinds = true;
         input
+    }
+
+    /// How to wait for this input without holding it.
+    pub(crate) fn waiter(&self) -> Waiter<T> {
+        self.wait.clone()
     }
 
     /// Whether the reading worker should stop: the run stopped, or nobody reads what
     /// it would produce.
     #[inline]
     pub(crate) fn should_stop(&self) -> bool {
-        self.control.is_stopped() || all_closed(&self.downstream)
+        self.wait.should_stop()
     }
 
     /// Stops the worker (see [`Input`]); returns only for the caller's own input, or
@@ -232,20 +314,36 @@ impl<T> Input<T> {
         None
     }
 
-    /// The rest of the current batch, or the next one; `None` at the end, or when the
-    /// worker should stop (the caller checks [`should_stop`](Self::should_stop)).
-    pub(crate) fn next_batch(&mut self) -> Option<Vec<T>> {
-        if self.batch.len() == 0 && !self.refill() {
-            return None;
+    /// The rest of the current batch, or the next one if it can be had without
+    /// waiting: a batch sent, or the items a sender has pending.
+    pub(crate) fn try_batch(&mut self) -> Take<T> {
+        if self.batch.len() != 0 {
+            return Take::Batch(
+                std::mem::replace(&mut self.batch, Vec::new().into_iter()).collect(),
+            );
         }
-        Some(std::mem::replace(&mut self.batch, Vec::new().into_iter()).collect())
+        if self.should_stop() {
+            return Take::End;
+        }
+        match self.wait.rx.try_recv() {
+            Ok(batch) if !batch.is_empty() => Take::Batch(batch),
+            Ok(_) => Take::Empty,
+            // Every sender flushed its pending batch before disconnecting.
+            Err(TryRecvError::Disconnected) => Take::End,
+            Err(TryRecvError::Empty) => match self.wait.queue.steal(&self.wait.rx) {
+                stolen if stolen.is_empty() => Take::Empty,
+                stolen => Take::Batch(stolen),
+            },
+        }
     }
 
     /// Waits for the next batch; false at the end of the stream or when stopped.
     fn refill(&mut self) -> bool {
         // The clock is read only when the queue is empty and the worker must wait.
-        let (got, waiting) = match self.rx.try_recv() {
-            Ok(batch) if !batch.is_empty() && !self.control.is_stopped() => (Some(batch), None),
+        let (got, waiting) = match self.wait.rx.try_recv() {
+            Ok(batch) if !batch.is_empty() && !self.wait.control.is_stopped() => {
+                (Some(batch), None)
+            }
             _ => (None, Some(Instant::now())),
         };
         let got = got.or_else(|| self.receive());
@@ -270,53 +368,12 @@ impl<T> Input<T> {
     /// The next non-empty batch; `None` at the end of the stream or when stopped.
     fn receive(&mut self) -> Option<Vec<T>> {
         loop {
-            if self.should_stop() {
-                return None;
-            }
-            let batch = match self.rx.try_recv() {
-                Ok(batch) => batch,
-                // Every sender flushed its pending batch before disconnecting.
-                Err(TryRecvError::Disconnected) => return None,
-                // Give the senders a moment to fill a batch and send it whole (the
-                // throughput case), then take what is pending (a sender blocked after
-                // pushing), and sleep only if there is none.
-                Err(TryRecvError::Empty) => match self.wait(PATIENCE) {
-                    Some(batch) => batch,
-                    None => match self.queue.steal(&self.rx) {
-                        stolen if stolen.is_empty() => self.sleep(),
-                        stolen => stolen,
-                    },
-                },
-            };
-            if !batch.is_empty() {
-                return Some(batch);
+            match self.try_batch() {
+                Take::Batch(batch) => return Some(batch),
+                Take::End => return None,
+                Take::Empty => self.wait.park(),
             }
         }
-    }
-
-    /// The next batch sent within `timeout`, if any.
-    fn wait(&self, timeout: Duration) -> Option<Vec<T>> {
-        self.rx.recv_timeout(timeout).ok()
-    }
-
-    /// Sleeps until a batch comes; senders seeing a reader asleep flush at once.
-    fn sleep(&mut self) -> Vec<T> {
-        let naps = &self.queue.naps;
-        naps.fetch_add(NAP | 1, Ordering::SeqCst);
-        // A sender that pushed before seeing us asleep left its item pending.
-        let mut batch = self.queue.steal(&self.rx);
-        if batch.is_empty() {
-            // No select on the stop signal: every waiter registering on that one
-            // channel costs more than noticing a stop within `MAX_RECHECK`.
-            batch = self.rx.recv_timeout(self.recheck).unwrap_or_default();
-        }
-        naps.fetch_sub(1, Ordering::SeqCst);
-        self.recheck = if batch.is_empty() {
-            (self.recheck * 2).min(MAX_RECHECK)
-        } else {
-            RECHECK
-        };
-        batch
     }
 }
 
@@ -345,7 +402,7 @@ impl<T> Drop for Input<T> {
 impl<T> fmt::Debug for Input<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Input")
-            .field("queued_batches", &self.rx.len())
+            .field("queued_batches", &self.wait.rx.len())
             .field("in_hand", &self.batch.len())
             .finish()
     }
@@ -371,10 +428,7 @@ struct Target<T> {
     queue: Arc<Queue<T>>,
     /// The queue's readers, held here to check for closing on every item.
     readers: Arc<Readers>,
-    pending: Arc<Pending<T>>,
-    filled: usize,
-    /// The last nap this sender flushed for.
-    woke: u64,
+    pending: Batch<T>,
     /// The counters of the worker that sends.
     sender: Tally,
     counts_items: bool,
@@ -386,15 +440,18 @@ struct Target<T> {
 
 impl<T> Target<T> {
     fn new(tx: Sender<Vec<T>>, queue: Arc<Queue<T>>, sender: Tally) -> Self {
-        let pending = Arc::new(Pending::new(queue.batch));
-        lock(&queue.pending).push(Arc::clone(&pending));
+        let (pending, stealer) = batch(queue.batch);
+        let mut senders = lock(&queue.pending);
+        if senders.asked {
+            stealer.ask();
+        }
+        senders.stealers.push(stealer);
+        drop(senders);
         Self {
             tx,
             readers: Arc::clone(&queue.readers),
             queue,
             pending,
-            filled: 0,
-            woke: 0,
             sender,
             counts_items: true,
             pushed: 0,
@@ -407,17 +464,10 @@ impl<T> Target<T> {
         if self.readers.is_closed() {
             return Err(Stopped);
         }
-        // SAFETY: this target owns its pending batch, and `filled` counts the slots
-        // filled since the last reset; `flush` resets it when it is full.
-        unsafe { self.pending.write(self.filled, item) };
-        self.filled += 1;
+        let asked = self.pending.push(item);
         self.pushed += 1;
-        if self.filled == self.pending.capacity() {
-            return self.flush(control);
-        }
-        let naps = self.queue.naps.load(Ordering::Relaxed);
-        if naps % NAP != 0 && naps / NAP != self.woke {
-            self.woke = naps / NAP;
+        // A reader that asked may be asleep until this batch is sent.
+        if asked || self.pending.is_full() {
             return self.flush(control);
         }
         Ok(())
@@ -425,33 +475,26 @@ impl<T> Target<T> {
 
     /// Drops what is pending: the worker failed or was stopped.
     fn discard(&mut self) {
-        // SAFETY: as in `push`.
-        drop(unsafe { self.pending.claim_all(self.filled) });
-        unsafe { self.pending.reset() };
-        self.filled = 0;
+        drop(self.pending.take());
     }
 
-    /// Sends what is pending (unless a reader took it), then starts a new batch.
+    /// Sends what is pending (unless a reader took it), and starts a new batch. The
+    /// owner pushes nothing until the send returns, so no reader can take a later
+    /// item before this batch is in the queue.
     fn flush(&mut self, control: &Control) -> Result<(), Stopped> {
-        // SAFETY: as in `push`; the reset follows the claim and the send, so no reader
-        // can take later items before this batch is in the queue.
-        let batch = unsafe { self.pending.claim_all(self.filled) };
-        let sent = if batch.is_empty() {
-            Ok(())
-        } else {
-            self.report_sent();
-            let (sent, blocked) = send(&self.tx, batch, control);
-            self.queue
-                .reader
-                .queue()
-                .sample(self.tx.len(), blocked.is_some());
-            if let (Some(since), Some((stage, worker))) = (blocked, &self.sender) {
-                stage.worker(*worker).blocked_on_output(since);
-            }
-            sent
-        };
-        unsafe { self.pending.reset() };
-        self.filled = 0;
+        let batch = self.pending.take();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.report_sent();
+        let (sent, blocked) = send(&self.tx, batch, control);
+        self.queue
+            .reader
+            .queue()
+            .sample(self.tx.len(), blocked.is_some());
+        if let (Some(since), Some((stage, worker))) = (blocked, &self.sender) {
+            stage.worker(*worker).blocked_on_output(since);
+        }
         sent
     }
 
@@ -466,7 +509,9 @@ impl<T> Target<T> {
 impl<T> Drop for Target<T> {
     fn drop(&mut self) {
         self.report_sent();
-        lock(&self.queue.pending).retain(|p| !Arc::ptr_eq(p, &self.pending));
+        lock(&self.queue.pending)
+            .stealers
+            .retain(|p| !p.steals_from(&self.pending));
     }
 }
 

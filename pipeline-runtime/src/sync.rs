@@ -1,0 +1,58 @@
+//! The atomics, cells and back-off that the lock-free hand-over uses: std's and
+//! crossbeam's, or loom's when its models run (`--cfg loom`, tests only).
+
+#[cfg(all(loom, test))]
+pub(crate) use loom::sync::{
+    atomic::{AtomicU64, AtomicUsize},
+    Arc,
+};
+#[cfg(not(all(loom, test)))]
+pub(crate) use std::sync::{
+    atomic::{AtomicU64, AtomicUsize},
+    Arc,
+};
+
+/// A cell written and read through raw pointers, whose accesses loom checks.
+pub(crate) struct UnsafeCell<T>(
+    #[cfg(all(loom, test))] loom::cell::UnsafeCell<T>,
+    #[cfg(not(all(loom, test)))] std::cell::UnsafeCell<T>,
+);
+
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        #[cfg(all(loom, test))]
+        return Self(loom::cell::UnsafeCell::new(value));
+        #[cfg(not(all(loom, test)))]
+        Self(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` on a pointer to the contents; the caller upholds the aliasing rules.
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        #[cfg(all(loom, test))]
+        return self.0.with_mut(f);
+        #[cfg(not(all(loom, test)))]
+        f(self.0.get())
+    }
+}
+
+/// Waits a moment for another thread: spins, then yields (under loom, yields at once,
+/// so that the model runs the thread waited for).
+pub(crate) struct Backoff(#[cfg(not(all(loom, test)))] crossbeam_utils::Backoff);
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Self(
+            #[cfg(not(all(loom, test)))]
+            crossbeam_utils::Backoff::new(),
+        )
+    }
+
+    #[inline]
+    pub(crate) fn snooze(&self) {
+        #[cfg(all(loom, test))]
+        loom::thread::yield_now();
+        #[cfg(not(all(loom, test)))]
+        self.0.snooze();
+    }
+}
