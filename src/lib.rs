@@ -216,13 +216,35 @@ pub use pipeline_runtime::{
 /// traits and closure adapters for them.
 pub use pipeline_runtime as runtime;
 
-// Not public API.
+// Not public API: what the expansions of the macros name, and nothing else.
 #[doc(hidden)]
 pub mod __private {
-    pub use pipeline_runtime::glue::*;
+    // The stage types' derive, which emits the attributes' impls beside the type.
+    pub use pipeline_macros::StageItems;
+
+    // What a stage type implements.
+    pub use pipeline_runtime::glue::{assert_clone, Ctor, StageDef, GIVEN};
     pub use pipeline_runtime::{
-        feed, try_feed, BoxError, Consume, Input, MapItem, Options, Output, Produce, Transform,
+        BoxError, Consume, Input, MapItem, Options, Output, Produce, Transform,
     };
+
+    // What a stage function returns: items to feed, an error to box.
+    pub use pipeline_runtime::glue::{Fallible, Items, StageError};
+
+    // The kinds of stage, and where each may stand.
+    pub use pipeline_runtime::glue::{
+        Checked, ConsumerKind, ConsumersKind, Ending, InOf, ItemKind, Kind, No, Ordering,
+        ProducerKind, Reading, Starting, StreamForm, StreamKind, Working, Yes, Yielding,
+    };
+
+    // The checks `pipeline!` spans on the user's tokens.
+    pub use pipeline_runtime::glue::{
+        Broadcast, Connects, EndsBranch, HasSuccessor, Merges, OrderedItemForm, OrderedStage,
+        SeveralWorkers, StartsFlow, TakesInput,
+    };
+
+    // Building the pipeline.
+    pub use pipeline_runtime::glue::{end, join, Chain};
 }
 
 /// The README's example, compiled and run as a doc test.
