@@ -52,8 +52,9 @@ impl Options {
     }
 
     /// The calls that set these options on a `pipeline::Options`, each spanned on
-    /// its value so a type error lands there.
-    pub fn setters(&self) -> TokenStream {
+    /// its value so a type error lands there; the name only when `named` (the
+    /// attribute's is given to `Options::new`).
+    pub fn setters(&self, named: bool) -> TokenStream {
         let value = Ident::new("value", Span::mixed_site());
         let mut out = TokenStream::new();
         if let Some((_, workers)) = &self.workers {
@@ -66,7 +67,7 @@ impl Options {
                 quote_spanned!(buffer.span()=> .buffer({ let #value: usize = #buffer; #value })),
             );
         }
-        if let Some((_, name)) = &self.name {
+        if let Some((_, name)) = self.name.as_ref().filter(|_| named) {
             out.extend(quote_spanned!(name.span()=> .named(#name)));
         }
         if let Some(ordered) = &self.ordered {

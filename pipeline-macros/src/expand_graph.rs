@@ -350,7 +350,7 @@ fn construct(stage: &StageRef, s: &Ident, built: &Ident) -> TokenStream {
         .as_ref()
         .filter(|(_, options)| !options.is_empty())
         .map(|(_, options)| {
-            let setters = options.setters();
+            let setters = options.setters(true);
             let options = local_at("options", span);
             quote_spanned!(span=>
                 let #built = <#s as #p::StageDef>::configure(#built, |#options| #options #setters);

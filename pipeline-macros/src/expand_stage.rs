@@ -107,7 +107,7 @@ fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
     );
     let args: Vec<&Type> = view.args.iter().map(|a| &a.ty).collect();
     let kind = kind_marker(view, options);
-    let setters = options.setters();
+    let setters = options.setters(false);
     let input_type = match &view.input {
         Some(Input::Stream(t) | Input::Item(t)) => quote!(#t),
         None => quote!(()),

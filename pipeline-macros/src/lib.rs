@@ -11,6 +11,8 @@ mod attr;
 mod expand_graph;
 mod expand_stage;
 mod graph;
+#[cfg(test)]
+mod snapshots;
 mod stage_fn;
 mod valid;
 
