@@ -12,18 +12,24 @@
 //! (`Clone`, `Into<BoxError>`), `do_not_recommend` makes rustc report the obligation
 //! with our message instead of the bare bound.
 //!
-//! The functions that build the pipeline (`head`, `then`, `last`, `branch`) are
-//! implemented for every kind of stage, so they never fail themselves. For a kind
-//! refused in a position (a consumer with a successor), the check beside them has
-//! already failed; their result type is then left free, inferred from what follows
-//! or left ambiguous, and rustc reports nothing more about it.
+//! The methods that build the pipeline (`StageDef::head`, `then`, `last`, `branch`)
+//! are implemented for every kind of stage, so they never fail themselves, and a
+//! type that is no stage fails on them with the same obligation, `S: StageDef`, as
+//! everywhere else: rustc reports it once. For a kind refused in a position (a
+//! consumer with a successor), the check beside the call has already failed; the
+//! call's result type is then left free, inferred from what follows or left
+//! ambiguous, and rustc reports nothing more about it.
 //!
 //! The arguments of a stage are checked against the stage's own trait, generated
-//! by the attribute with a message that names the function and its parameters: a
-//! reference to `()` is coerced to `dyn Arguments<N, _>` for the `N` arguments
-//! given, and only the right `N` is implemented. The coerced reference then turns
-//! the arguments into the stage's `Args`, so a wrong count gives that error alone,
-//! and a wrong type the usual `expected u64, found &str` on the argument.
+//! by the attribute with a message that names the function and its parameters:
+//! [`GIVEN`] is coerced to `&dyn Arguments<N, _>` for the `N` arguments given, and
+//! only the right `N` is implemented. The coerced reference then turns the
+//! arguments into the stage's `Args` ([`StageDef::construct`]), so a wrong count
+//! gives that error alone, and a wrong type the usual `expected u64, found &str`
+//! on the argument.
+//!
+//! What the attributes generate is listed in `pipeline::__private`, and
+//! `tests/expand/` shows it for one input of each kind.
 
 // `do_not_recommend` is stable since Rust 1.85; older compilers ignore it.
 #![allow(unknown_or_malformed_diagnostic_attributes)]
