@@ -46,8 +46,8 @@ fn with_error(func: &ItemFn, error: syn::Error) -> TokenStream {
     quote!(#func #error)
 }
 
-/// A method, or a function that names `Self`, is in an `impl` or a trait: a stage
-/// needs a type of its own beside the function, so it must be a free function.
+/// A method, or a function whose signature names `Self`, is in an `impl` or a trait:
+/// a stage needs a type of its own beside the function, so it must be a free function.
 fn method_error(kind: Kind, func: &ItemFn) -> Option<syn::Error> {
     let attribute = kind.attribute();
     if let Some(FnArg::Receiver(receiver)) = func.sig.inputs.first() {
@@ -56,9 +56,8 @@ fn method_error(kind: Kind, func: &ItemFn) -> Option<syn::Error> {
             format!("#[{attribute}] goes on a free function, not a method: stages must be free functions, so move it out of the `impl` and pass what it needs from `self` as arguments"),
         ));
     }
-    let tokens = func.sig.to_token_stream().into_iter();
-    let body = func.block.to_token_stream().into_iter();
-    find_self_type(tokens.chain(body)).map(|span| {
+    // The signature only: a body may hold an `impl` block of its own.
+    find_self_type(func.sig.to_token_stream().into_iter()).map(|span| {
         syn::Error::new(
             span,
             format!("#[{attribute}] goes on a free function, and this one names `Self`: stages must be free functions, so move it out of the `impl`"),

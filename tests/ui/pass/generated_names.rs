@@ -31,4 +31,18 @@ fn main() {
     let given = 1;
     let out_value = pipeline!(input(4) => item => out => chain(given) => stage).run().unwrap();
     assert_eq!(out_value, stage(input(4).map(item).map(|x| x * 2).map(|x| chain(x, 1))));
+    let local = pipeline!(input(3) => with_local_type => stage).run().unwrap();
+    assert_eq!(local, 6);
+}
+
+/// A body may name `Self` inside an `impl` of its own.
+#[stage]
+fn with_local_type(x: u64) -> u64 {
+    struct Twice(u64);
+    impl Twice {
+        fn new(x: u64) -> Self {
+            Twice(2 * x)
+        }
+    }
+    Twice::new(x).0
 }
