@@ -1,12 +1,16 @@
 //! `#[producer]`, `#[stage]`, `#[consumer]`: the function stays as written, and a stage
 //! type of the same name (in the type namespace) implements the runtime's traits.
+//!
+//! The impls are handed to `#[derive(StageItems)]` on the stage type, which emits them
+//! beside it. A function in an `impl` block is thus one error (the type cannot be
+//! declared there) instead of one per impl.
 
-use crate::attr::{self, Options};
-use crate::stage_fn::{item_type, Input, Kind, Return, StageFn};
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use crate::attr::{self, Options, Place};
+use crate::stage_fn::{item_type, Arg, Input, Kind, Return, StageFn};
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::ItemFn;
+use syn::{FnArg, ItemFn, Type};
 
 /// Expands one attribute. On error the function is still emitted unchanged, beside
 /// the `compile_error!`s, so one mistake gives one error and the function stays usable.
@@ -19,7 +23,10 @@ pub(crate) fn stage(kind: Kind, args: TokenStream, item: TokenStream) -> TokenSt
             return quote!(#item #error);
         }
     };
-    let options = attr::parse(kind, args);
+    if let Some(e) = method_error(kind, &func) {
+        return with_error(&func, e);
+    }
+    let options = attr::parse(Place::Attribute(kind), args);
     let view = StageFn::from_syn(kind, &func);
     match (options, view) {
         (Ok(options), Ok(view)) => match check(&options, &view) {
@@ -39,10 +46,44 @@ fn with_error(func: &ItemFn, error: syn::Error) -> TokenStream {
     quote!(#func #error)
 }
 
-fn check(options: &Options, view: &StageFn) -> syn::Result<()> {
-    match options.ordered {
-        Some(span) if !view.is_item_form() => Err(syn::Error::new(
+/// A method, or a function whose signature names `Self`, is in an `impl` or a trait:
+/// a stage needs a type of its own beside the function, so it must be a free function.
+fn method_error(kind: Kind, func: &ItemFn) -> Option<syn::Error> {
+    let attribute = kind.attribute();
+    if let Some(FnArg::Receiver(receiver)) = func.sig.inputs.first() {
+        return Some(syn::Error::new(
+            receiver.span(),
+            format!("#[{attribute}] goes on a free function, not a method: stages must be free functions, so move it out of the `impl` and pass what it needs from `self` as arguments"),
+        ));
+    }
+    // The signature only: a body may hold an `impl` block of its own.
+    find_self_type(func.sig.to_token_stream().into_iter()).map(|span| {
+        syn::Error::new(
             span,
+            format!("#[{attribute}] goes on a free function, and this one names `Self`: stages must be free functions, so move it out of the `impl`"),
+        )
+    })
+}
+
+fn find_self_type(tokens: impl Iterator<Item = TokenTree>) -> Option<Span> {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) if ident == "Self" => return Some(ident.span()),
+            TokenTree::Group(group) => {
+                if let Some(span) = find_self_type(group.stream().into_iter()) {
+                    return Some(span);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn check(options: &Options, view: &StageFn) -> syn::Result<()> {
+    match &options.ordered {
+        Some(key) if !view.is_item_form() => Err(syn::Error::new(
+            key.span(),
             "`ordered` needs an item-form stage (`fn(item: T) -> U`): a stream-form stage maps a \
              whole stream per worker, so no output can be traced back to the input it came from",
         )),
@@ -51,46 +92,35 @@ fn check(options: &Options, view: &StageFn) -> syn::Result<()> {
 }
 
 fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
+    let p = quote!(::pipeline::__private);
     let ident = &func.sig.ident;
     let vis = &func.vis;
     let name = options
         .name
         .as_ref()
-        .map(|n| n.value())
+        .map(|(_, n)| n.value())
         .unwrap_or_else(|| ident.to_string());
     let doc = format!(
         "The pipeline {} of [`{ident}`](fn@{ident}): name it in `pipeline!` to run `{ident}` on its own threads.",
         view.kind.attribute()
     );
-    let args = &view.args;
-    let names: Vec<Ident> = (0..args.len())
-        .map(|i| format_ident!("__arg{}", i))
-        .collect();
+    let args: Vec<&Type> = view.args.iter().map(|a| &a.ty).collect();
     let kind = kind_marker(view, options);
-    let workers = options
-        .workers
-        .as_ref()
-        .map(|w| quote_spanned!(w.span()=> .workers({ let workers: usize = #w; workers })));
-    let buffer = options
-        .buffer
-        .as_ref()
-        .map(|b| quote_spanned!(b.span()=> .buffer({ let buffer: usize = #b; buffer })));
-    let ordered = options.ordered.map(|_| quote!(.ordered(true)));
-    let body = body(ident, view, &names);
+    let setters = options.setters(false);
+    let input_type = match &view.input {
+        Some(Input::Stream(t) | Input::Item(t)) => quote!(#t),
+        None => quote!(()),
+    };
     let clones = args
         .iter()
-        .map(|ty| quote_spanned!(ty.span()=> ::pipeline::__private::assert_clone::<#ty>();));
-    quote! {
-        #func
-
-        #[allow(non_camel_case_types)]
-        #[doc = #doc]
-        #vis struct #ident {
-            __args: (#(#args,)*),
-            __options: ::core::option::Option<::pipeline::__private::Options>,
-        }
-
+        .map(|ty| quote_spanned!(ty.span()=> #p::assert_clone::<#ty>();));
+    let arguments = arguments(ident, &view.args);
+    let body = body(ident, view);
+    let items = quote! {
+        #[allow(unknown_lints, unknown_or_malformed_diagnostic_attributes)]
         const _: () = {
+            #arguments
+
             impl ::core::clone::Clone for #ident {
                 fn clone(&self) -> Self {
                     #(#clones)*
@@ -107,27 +137,102 @@ fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
                 }
             }
 
-            impl ::pipeline::__private::StageDef for #ident {
-                type Kind = ::pipeline::__private::#kind;
+            #[diagnostic::do_not_recommend]
+            impl #p::StageDef for #ident {
+                type Kind = #p::#kind;
                 type Args = (#(#args,)*);
+                type In = #input_type;
+                type Given<const __N: usize, __G> = dyn Arguments<__N, __G>;
+                type GivenOne<__G> = dyn OneArgument<__G>;
                 fn new(args: Self::Args) -> Self {
                     Self { __args: args, __options: ::core::option::Option::None }
                 }
-                fn options(&self) -> ::pipeline::__private::Options {
+                fn options(&self) -> #p::Options {
                     match &self.__options {
                         ::core::option::Option::Some(options) => ::core::clone::Clone::clone(options),
-                        ::core::option::Option::None => {
-                            ::pipeline::__private::Options::new(#name) #workers #buffer #ordered
-                        }
+                        ::core::option::Option::None => #p::Options::new(#name) #setters,
                     }
                 }
-                fn set_options(&mut self, options: ::pipeline::__private::Options) {
+                fn set_options(&mut self, options: #p::Options) {
                     self.__options = ::core::option::Option::Some(options);
                 }
             }
 
             #body
         };
+    };
+    quote! {
+        #func
+
+        #[derive(#p::StageItems)]
+        #[stage_items(#items)]
+        #[allow(non_camel_case_types)]
+        #[doc = #doc]
+        #vis struct #ident {
+            __args: (#(#args,)*),
+            __options: ::core::option::Option<#p::Options>,
+        }
+    }
+}
+
+/// The traits that check the number of arguments given in `pipeline!`, with a
+/// message that names the function and its parameters.
+fn arguments(ident: &Ident, args: &[Arg]) -> TokenStream {
+    let p = quote!(::pipeline::__private);
+    let types: Vec<&Type> = args.iter().map(|a| &a.ty).collect();
+    let n = args.len();
+    let takes = match args {
+        [] => "no arguments".to_owned(),
+        [one] => format!("1 argument (`{}`)", one.text),
+        _ => {
+            let list: Vec<String> = args.iter().map(|a| format!("`{}`", a.text)).collect();
+            format!("{n} arguments ({})", list.join(", "))
+        }
+    };
+    let takes = takes.replace('{', "{{").replace('}', "}}");
+    let many = format!("`{ident}` takes {takes} but {{__N}} were given");
+    let one = format!("`{ident}` takes {takes} but 1 was given");
+    let label = match n {
+        0 => format!("`{ident}` takes no arguments"),
+        1 => format!("`{ident}` takes 1 argument"),
+        _ => format!("`{ident}` takes {n} arguments"),
+    };
+    let given = Ident::new("given", Span::mixed_site());
+    quote! {
+        #[diagnostic::on_unimplemented(message = #many, label = #label)]
+        pub trait Arguments<const __N: usize, __G> {
+            fn args(&self, given: __G) -> (#(#types,)*);
+        }
+
+        #[diagnostic::on_unimplemented(message = #one, label = #label)]
+        pub trait OneArgument<__G> {
+            fn args(&self, given: __G) -> (#(#types,)*);
+        }
+
+        impl<__T> Arguments<#n, (#(#types,)*)> for __T {
+            fn args(&self, #given: (#(#types,)*)) -> (#(#types,)*) {
+                #given
+            }
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<__T: Arguments<1, __G>, __G> OneArgument<__G> for __T {
+            fn args(&self, #given: __G) -> (#(#types,)*) {
+                Arguments::args(self, #given)
+            }
+        }
+
+        impl<const __N: usize, __G> #p::Ctor<__G, #ident> for dyn Arguments<__N, __G> {
+            fn args(&self, #given: __G) -> (#(#types,)*) {
+                Arguments::args(self, #given)
+            }
+        }
+
+        impl<__G> #p::Ctor<__G, #ident> for dyn OneArgument<__G> {
+            fn args(&self, #given: __G) -> (#(#types,)*) {
+                OneArgument::args(self, #given)
+            }
+        }
     }
 }
 
@@ -142,77 +247,136 @@ fn kind_marker(view: &StageFn, options: &Options) -> Ident {
     Ident::new(marker, Span::call_site())
 }
 
-/// The impl of `Produce`, `Transform`, `MapItem` or `Consume` that calls the function.
-fn body(ident: &Ident, view: &StageFn, names: &[Ident]) -> TokenStream {
-    let p = quote!(::pipeline::__private);
-    let result = quote!(::core::result::Result<(), #p::BoxError>);
-    let feed = match view.ret {
-        Return::Result(_) => quote!(#p::try_feed),
-        _ => quote!(#p::feed),
+/// `E` of the `Result` a function returns: as written, or through the alias.
+fn error_type(view: &StageFn) -> Option<TokenStream> {
+    let Return::Result(_, error) = &view.ret else {
+        return None;
     };
+    Some(match error {
+        Some(error) => quote_spanned!(error.span()=> #error),
+        None => {
+            let output = &view.output;
+            quote_spanned!(output.span()=> <#output as ::pipeline::__private::Fallible>::Error)
+        }
+    })
+}
+
+/// The impl of `Produce`, `Transform`, `MapItem` or `Consume` that calls the function.
+/// Its locals are hygienic, so a function named `item`, `input` or `out` is still
+/// the function where it is called.
+fn body(ident: &Ident, view: &StageFn) -> TokenStream {
+    let p = quote!(::pipeline::__private);
+    let local = |name: &str| Ident::new(name, Span::mixed_site());
+    let (out, input, item) = (local("out"), local("input"), local("item"));
+    let names: Vec<Ident> = (0..view.args.len())
+        .map(|i| format_ident!("arg{}", i, span = Span::mixed_site()))
+        .collect();
+    let result = quote!(::core::result::Result<(), #p::BoxError>);
     let value = view.ret.value();
+    let error = error_type(view);
+    // The function's value, with a `Result`'s error boxed (the error type is checked
+    // on its own tokens).
+    let call = |first: Option<&Ident>| {
+        let call = quote!(#ident(#first #(, #names)*));
+        let call = match first {
+            Some(_) => call,
+            None => quote!(#ident(#(#names),*)),
+        };
+        match &error {
+            Some(error) => {
+                let span = error.span();
+                quote_spanned!(span=> <#error as #p::StageError>::into_box(#call))
+            }
+            None => quote!(::core::result::Result::<_, #p::BoxError>::Ok(#call)),
+        }
+    };
+    // The items a producer or stream-form stage returns, fed into `out`, checked to be
+    // an iterator on the return type's tokens.
+    let feed = |items: TokenStream| {
+        let span = value.span();
+        quote_spanned!(span=> <_ as #p::Items>::feed(#items?, #out))
+    };
+    let item_ty = || match item_type(value).expect("checked by StageFn::from_syn") {
+        Some(item) => quote!(#item),
+        None => quote_spanned!(value.span()=> <#value as #p::Items>::Item),
+    };
     match (&view.kind, &view.input) {
         (Kind::Producer, _) => {
-            let item = item_type(value).expect("checked by StageFn::from_syn");
+            let item = item_ty();
+            let feed = feed(call(None));
             quote! {
                 impl #p::Produce for #ident {
                     type Item = #item;
-                    fn produce(self, out: &mut #p::Output<Self::Item>) -> #result {
+                    fn produce(self, #out: &mut #p::Output<Self::Item>) -> #result {
                         let (#(#names,)*) = self.__args;
-                        #feed(#ident(#(#names),*), out)
+                        #feed
                     }
                 }
             }
         }
-        (Kind::Stage, Some(Input::Stream(input))) => {
-            let item = item_type(value).expect("checked by StageFn::from_syn");
+        (Kind::Stage, Some(Input::Stream(input_ty))) => {
+            let item = item_ty();
+            let feed = feed(call(Some(&input)));
             quote! {
                 impl #p::Transform for #ident {
-                    type In = #input;
+                    type In = #input_ty;
                     type Out = #item;
-                    fn transform(self, input: #p::Input<Self::In>, out: &mut #p::Output<Self::Out>) -> #result {
+                    fn transform(self, #input: #p::Input<Self::In>, #out: &mut #p::Output<Self::Out>) -> #result {
                         let (#(#names,)*) = self.__args;
-                        #feed(#ident(input, #(#names),*), out)
+                        #feed
                     }
                 }
             }
         }
-        (Kind::Stage, Some(Input::Item(input))) => {
+        (Kind::Stage, Some(Input::Item(input_ty))) => {
+            let call = call(Some(&item));
             let emit = match view.ret {
-                Return::Plain(_) => quote!(#p::emit),
-                Return::Option(_) => quote!(#p::emit_option),
-                Return::Result(_) => quote!(#p::emit_result),
+                Return::Option(_) => quote!(#call),
+                _ => quote!(::core::result::Result::map(#call, ::core::option::Option::Some)),
             };
             quote! {
                 impl #p::MapItem for #ident {
-                    type In = #input;
+                    type In = #input_ty;
                     type Out = #value;
                     #[inline]
-                    fn map(&mut self, item: Self::In) -> ::core::result::Result<::core::option::Option<Self::Out>, #p::BoxError> {
+                    fn map(&mut self, #item: Self::In) -> ::core::result::Result<::core::option::Option<Self::Out>, #p::BoxError> {
                         let (#(#names,)*) = ::core::clone::Clone::clone(&self.__args);
-                        #emit(#ident(item, #(#names),*))
+                        #emit
                     }
                 }
             }
         }
-        (_, input) => {
-            let Some(Input::Stream(input)) = input else {
+        (_, input_view) => {
+            let Some(Input::Stream(input_ty)) = input_view else {
                 unreachable!("checked by StageFn::from_syn")
             };
-            let finish = match view.ret {
-                Return::Result(_) => quote!(#p::try_finish),
-                _ => quote!(#p::finish),
-            };
+            let call = call(Some(&input));
             quote! {
                 impl #p::Consume for #ident {
-                    type In = #input;
+                    type In = #input_ty;
                     type Output = #value;
-                    fn consume(self, input: #p::Input<Self::In>) -> ::core::result::Result<Self::Output, #p::BoxError> {
+                    fn consume(self, #input: #p::Input<Self::In>) -> ::core::result::Result<Self::Output, #p::BoxError> {
                         let (#(#names,)*) = self.__args;
-                        #finish(#ident(input, #(#names),*))
+                        #call
                     }
                 }
             }
         }
     }
+}
+
+/// `#[derive(StageItems)]`: the items in the type's `#[stage_items(..)]` attribute.
+pub(crate) fn stage_items(input: TokenStream) -> TokenStream {
+    let item: syn::DeriveInput = match syn::parse2(input) {
+        Ok(item) => item,
+        Err(e) => return e.to_compile_error(),
+    };
+    item.attrs
+        .iter()
+        .filter(|a| a.path().is_ident("stage_items"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::List(list) => Some(list.tokens.clone()),
+            _ => None,
+        })
+        .collect()
 }

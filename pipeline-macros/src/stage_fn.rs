@@ -4,8 +4,8 @@ use proc_macro2::Span;
 use quote::quote;
 use syn::spanned::Spanned;
 use syn::{
-    FnArg, GenericArgument, GenericParam, ItemFn, PathArguments, ReturnType, Type, TypeParamBound,
-    WherePredicate,
+    FnArg, GenericArgument, GenericParam, ItemFn, PatType, PathArguments, ReturnType, Type,
+    TypeParamBound, WherePredicate,
 };
 
 /// Which attribute was written.
@@ -40,25 +40,35 @@ pub(crate) enum Return {
     Plain(Type),
     /// `Option<T>` (item form only: `None` drops the item).
     Option(Type),
-    /// `Result<T, E>` (any type whose last path segment is `Result`).
-    Result(Type),
+    /// `Result<T, E>` (any type whose last path segment is `Result`), with `E` when
+    /// it is written out (`io::Result<T>` leaves it to the alias).
+    Result(Type, Option<Box<Type>>),
 }
 
 impl Return {
     /// The value type: `T` of each shape.
     pub fn value(&self) -> &Type {
         match self {
-            Return::Plain(t) | Return::Option(t) | Return::Result(t) => t,
+            Return::Plain(t) | Return::Option(t) | Return::Result(t, _) => t,
         }
     }
+}
+
+/// A parameter after the input: an argument written in `pipeline!`.
+pub(crate) struct Arg {
+    /// As written, `k: u64`, for messages.
+    pub text: String,
+    pub ty: Type,
 }
 
 /// A stage function, as the attribute sees it.
 pub(crate) struct StageFn {
     pub kind: Kind,
     pub input: Option<Input>,
-    /// The types of the parameters after the input: the arguments in `pipeline!`.
-    pub args: Vec<Type>,
+    /// The parameters after the input: the arguments in `pipeline!`.
+    pub args: Vec<Arg>,
+    /// The return type as written (`()` when there is none).
+    pub output: Type,
     pub ret: Return,
 }
 
@@ -108,7 +118,10 @@ impl StageFn {
                     } else if has_reference(&p.ty) {
                         errors.push(p.ty.span(), "an argument of a stage cannot be a reference: the stage keeps it to clone for each worker, so take it by value");
                     }
-                    args.push((*p.ty).clone());
+                    args.push(Arg {
+                        text: source_text(p),
+                        ty: (*p.ty).clone(),
+                    });
                 }
             }
         }
@@ -123,13 +136,14 @@ impl StageFn {
                 errors.push(param.span(), "a stage function cannot be generic, except over its input iterator (`I: Iterator<Item = T>`)");
             }
         }
-        let ret = match &sig.output {
-            ReturnType::Default => Return::Plain(syn::parse_quote!(())),
-            ReturnType::Type(_, ty) => classify(
-                ty,
-                kind == Kind::Stage && matches!(input, Some(Input::Item(_))),
-            ),
+        let output: Type = match &sig.output {
+            ReturnType::Default => syn::parse_quote!(()),
+            ReturnType::Type(_, ty) => (**ty).clone(),
         };
+        let ret = classify(
+            &output,
+            kind == Kind::Stage && matches!(input, Some(Input::Item(_))),
+        );
         let streams_out = matches!(
             (kind, &input),
             (Kind::Producer, _) | (Kind::Stage, Some(Input::Stream(_)))
@@ -137,6 +151,14 @@ impl StageFn {
         if streams_out {
             if let Err(e) = item_type(ret.value()) {
                 errors.0.push(e);
+            } else if let Some(name) = plain_value(ret.value()) {
+                errors.push(
+                    ret.value().span(),
+                    &format!(
+                        "`{name}` is not an iterator, so it cannot be a #[{}]'s items: return them as `impl Iterator<Item = T>`, or any `IntoIterator` such as `Vec<T>`",
+                        kind.attribute()
+                    ),
+                );
             }
         }
         if let Type::ImplTrait(t) = ret.value() {
@@ -151,6 +173,7 @@ impl StageFn {
             kind,
             input,
             args,
+            output,
             ret,
         })
     }
@@ -184,16 +207,21 @@ impl Errors {
 fn classify(ty: &Type, options: bool) -> Return {
     if let Type::Path(p) = ty {
         if let Some(last) = p.path.segments.last() {
-            let first_arg = match &last.arguments {
-                PathArguments::AngleBracketed(a) => a.args.iter().find_map(|a| match a {
-                    GenericArgument::Type(t) => Some(t.clone()),
-                    _ => None,
-                }),
-                _ => None,
-            };
-            if let Some(inner) = first_arg {
+            let mut types = match &last.arguments {
+                PathArguments::AngleBracketed(a) => a
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        GenericArgument::Type(t) => Some(t.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+            .into_iter();
+            if let Some(inner) = types.next() {
                 if last.ident == "Result" {
-                    return Return::Result(inner);
+                    return Return::Result(inner, types.next().map(Box::new));
                 }
                 if options && last.ident == "Option" {
                     return Return::Option(inner);
@@ -256,21 +284,121 @@ fn generic_name(first: Option<&FnArg>) -> Option<syn::Ident> {
 }
 
 /// The item type of a returned `IntoIterator`: written out for `impl Iterator<Item = T>`,
-/// else `<R as IntoIterator>::Item`.
-pub(crate) fn item_type(ret: &Type) -> syn::Result<Type> {
+/// else `None`, for `<R as Items>::Item`.
+pub(crate) fn item_type(ret: &Type) -> syn::Result<Option<Type>> {
     match ret {
-        Type::ImplTrait(t) => item_binding(&t.bounds).ok_or_else(|| {
+        Type::ImplTrait(t) => item_binding(&t.bounds).map(Some).ok_or_else(|| {
             syn::Error::new(
                 t.span(),
                 "cannot tell the item type: return `impl Iterator<Item = T>` (or a type that is `IntoIterator`)",
             )
         }),
-        _ => Ok(syn::parse_quote!(<#ret as ::core::iter::IntoIterator>::Item)),
+        _ => Ok(None),
     }
 }
 
+/// The name of a type that is plainly one value, not an iterator: a number, `bool`,
+/// `char`, `String`, `()`. Other types are checked by the compiler.
+fn plain_value(ty: &Type) -> Option<String> {
+    const VALUES: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64", "bool", "char", "String",
+    ];
+    match ty {
+        Type::Tuple(t) if t.elems.is_empty() => Some("()".to_owned()),
+        Type::Path(p) if p.qself.is_none() => {
+            let ident = p.path.get_ident()?.to_string();
+            VALUES.contains(&ident.as_str()).then_some(ident)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `impl Trait` appears anywhere in the type.
 fn has_impl_trait(ty: &Type) -> bool {
-    quote!(#ty).to_string().contains("impl ")
+    match ty {
+        Type::ImplTrait(_) => true,
+        Type::Array(t) => has_impl_trait(&t.elem),
+        Type::Group(t) => has_impl_trait(&t.elem),
+        Type::Paren(t) => has_impl_trait(&t.elem),
+        Type::Ptr(t) => has_impl_trait(&t.elem),
+        Type::Reference(t) => has_impl_trait(&t.elem),
+        Type::Slice(t) => has_impl_trait(&t.elem),
+        Type::Tuple(t) => t.elems.iter().any(has_impl_trait),
+        Type::Path(t) => {
+            t.qself.as_ref().is_some_and(|q| has_impl_trait(&q.ty))
+                || t.path
+                    .segments
+                    .iter()
+                    .any(|s| arguments_have_impl_trait(&s.arguments))
+        }
+        Type::BareFn(t) => {
+            t.inputs.iter().any(|a| has_impl_trait(&a.ty))
+                || matches!(&t.output, ReturnType::Type(_, r) if has_impl_trait(r))
+        }
+        Type::TraitObject(t) => t.bounds.iter().any(|b| match b {
+            TypeParamBound::Trait(t) => t
+                .path
+                .segments
+                .iter()
+                .any(|s| arguments_have_impl_trait(&s.arguments)),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+fn arguments_have_impl_trait(arguments: &PathArguments) -> bool {
+    match arguments {
+        PathArguments::None => false,
+        PathArguments::AngleBracketed(a) => a.args.iter().any(|a| match a {
+            GenericArgument::Type(t) => has_impl_trait(t),
+            GenericArgument::AssocType(b) => has_impl_trait(&b.ty),
+            _ => false,
+        }),
+        PathArguments::Parenthesized(p) => {
+            p.inputs.iter().any(has_impl_trait)
+                || matches!(&p.output, ReturnType::Type(_, r) if has_impl_trait(r))
+        }
+    }
+}
+
+/// `k: u64` as the user wrote it, or as tokens where the source is not at hand.
+fn source_text(param: &PatType) -> String {
+    match (
+        param.pat.span().source_text(),
+        param.ty.span().source_text(),
+    ) {
+        (Some(pat), Some(ty)) => format!("{pat}: {ty}"),
+        _ => {
+            let (pat, ty) = (&param.pat, &param.ty);
+            tidy(&quote!(#pat: #ty).to_string())
+        }
+    }
+}
+
+/// Token text with the spaces `to_string` puts around punctuation removed.
+fn tidy(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("( ", "("),
+        (" )", ")"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+        (" :", ":"),
+    ] {
+        out = out.replace(from, to);
+    }
+    out
 }
 
 fn has_reference(ty: &Type) -> bool {
@@ -299,7 +427,7 @@ mod tests {
         .unwrap();
         assert!(matches!(&s.input, Some(Input::Stream(t)) if text(t) == "u64"));
         assert_eq!(s.args.len(), 1);
-        assert_eq!(text(&item_type(s.ret.value()).unwrap()), "String");
+        assert_eq!(text(&item_type(s.ret.value()).unwrap().unwrap()), "String");
 
         let g = view(
             Kind::Stage,
@@ -313,15 +441,47 @@ mod tests {
         assert!(matches!(i.ret, Return::Option(_)));
 
         let r = view(Kind::Stage, "fn f(line: String) -> io::Result<u64> { }").unwrap();
-        assert!(matches!(&r.ret, Return::Result(t) if text(t) == "u64"));
+        assert!(matches!(&r.ret, Return::Result(t, None) if text(t) == "u64"));
+        let r = view(Kind::Stage, "fn f(line: String) -> Result<u64, Bad> { }").unwrap();
+        assert!(matches!(&r.ret, Return::Result(_, Some(e)) if text(e) == "Bad"));
     }
 
     #[test]
     fn producers_may_return_any_into_iterator() {
         let p = view(Kind::Producer, "fn f(n: u64) -> Vec<u64> { }").unwrap();
-        assert!(text(&item_type(p.ret.value()).unwrap()).contains("IntoIterator"));
+        assert!(item_type(p.ret.value()).unwrap().is_none());
         let bad = view(Kind::Producer, "fn f() -> impl Clone { }");
         assert!(bad.is_err());
+        let number = view(Kind::Producer, "fn f(n: u64) -> u64 { }");
+        assert!(number.is_err_and(|e| e.to_string().contains("`u64` is not an iterator")));
+        let result = view(
+            Kind::Stage,
+            "fn f(x: impl Iterator<Item = u8>) -> Result<String, E> { }",
+        );
+        assert!(result.is_err_and(|e| e.to_string().contains("`String` is not an iterator")));
+    }
+
+    #[test]
+    fn impl_trait_is_found_anywhere_in_an_argument() {
+        assert!(view(Kind::Stage, "fn f(x: u64, v: Vec<Simpl>) -> u64 { }").is_ok());
+        assert!(view(Kind::Stage, "fn f(x: u64, v: Vec<impl Clone>) -> u64 { }").is_err());
+        assert!(view(
+            Kind::Stage,
+            "fn f(x: u64, v: (u8, [impl Clone; 2])) -> u64 { }"
+        )
+        .is_err());
+        assert!(view(Kind::Stage, "fn f(x: u64, v: fn(impl Clone)) -> u64 { }").is_err());
+    }
+
+    #[test]
+    fn arguments_keep_their_text_for_messages() {
+        let s = view(
+            Kind::Stage,
+            "fn f(x: u64, k: Vec<u8>, (a, b): (u8, u8)) -> u64 { }",
+        )
+        .unwrap();
+        let texts: Vec<&str> = s.args.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(texts, ["k: Vec<u8>", "(a, b): (u8, u8)"]);
     }
 
     #[test]
