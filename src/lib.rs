@@ -61,7 +61,6 @@
 //! - `buffer = <expr>`: capacity of the stage's input queue, in items (default
 //!   [`DEFAULT_BUFFER`]).
 //! - `name = "..."`: the name errors and thread names use (default: the function's).
-//!
 //! - `returns = value | option | result | result_option`: how the return type is
 //!   read, when its name does not say (an alias): as it is, `Option` (item form),
 //!   `Result`, or `Result<Option<U>, E>` (item form).
@@ -91,31 +90,144 @@
 //!
 //! and on `#[stage]` only, `ordered`: with several workers, outputs leave in input
 //! order. Item form only: a stream-form worker maps a whole stream, so its outputs
-//! cannot be traced back to its inputs.
+//! cannot be traced back to its inputs. Each option may also be written where the
+//! stage is used in `pipeline!` (see below). A stage must be a free function: the
+//! attribute adds a type beside it, which an `impl` block cannot hold.
 //!
 //! # `pipeline!`
 //!
+//! A pipeline is flows of stages joined by `=>`. A list `[..]` of flows merges them
+//! where it starts a flow or where `=>` follows it, broadcasts to them after `=>`
+//! (each branch gets every item, so the items must be `Clone`), and gives one value
+//! per branch where it ends the pipeline.
+//!
 //! ```text
-//! pipeline!( numbers(10) => square => total )              linear
+//! pipeline!( numbers(10) => square => total )               linear
 //! pipeline!( [numbers(5), numbers(7)] => square => total )  fan-in: producers merged
-//! pipeline!( numbers(10) => square => [total, count] )     broadcast: each branch gets every item
-//! pipeline!( numbers(10) => [square => total, count] )     a branch may be a chain
-//! pipeline!( numbers(10) => square )                       no consumer: iterate on the caller
-//! pipeline!( numbers(10) => square[workers = n] => total ) options set where a stage is used
+//! pipeline!( [numbers(5) => square, numbers(7)] => total )  fan-in of chains
+//! pipeline!( numbers(10) => square => [total, count] )      broadcast: a value per branch
+//! pipeline!( numbers(10) => [square => total, count] )      a branch may be a chain
+//! pipeline!( numbers(10) => [double, triple] => total )     broadcast, then merged again
+//! pipeline!( numbers(10) => square )                        no consumer: iterate on the caller
+//! pipeline!( numbers(10) => square[workers = 8, ordered, name = "sq"] => total )
 //! ```
 //!
-//! `stage[workers = .., buffer = ..]` overrides the attribute's options for this use
-//! of the stage, with any expression in scope: a worker count read from the command
-//! line, say.
+//! Any DAG is written by naming streams with `let`. A name used more than once is
+//! broadcast to each use; `[a, b] => s` merges; the last flow is the result. A name
+//! never used, or used before its `let`, is a compile error on the name. Here is a
+//! diamond, split, processed two ways and merged, beside a branch that counts:
+//!
+//! ```
+//! use pipeline::{consumer, pipeline, producer, stage};
+//!
+//! #[producer]
+//! fn read(text: String) -> Vec<String> {
+//!     text.lines().map(str::to_owned).collect()
+//! }
+//!
+//! #[stage]
+//! fn parse_pair(line: String) -> Option<u64> {
+//!     line.split_once('=')?.1.parse().ok()
+//! }
+//!
+//! #[stage]
+//! fn parse_csv(line: String) -> Option<u64> {
+//!     line.split_once(',')?.1.parse().ok()
+//! }
+//!
+//! #[stage]
+//! fn normalize(x: u64) -> u64 {
+//!     x * 100
+//! }
+//!
+//! #[consumer]
+//! fn store(xs: impl Iterator<Item = u64>) -> u64 {
+//!     xs.sum()
+//! }
+//!
+//! #[consumer]
+//! fn count_bytes(lines: impl Iterator<Item = String>) -> usize {
+//!     lines.map(|l| l.len()).sum()
+//! }
+//!
+//! let text = "a=1\nb,2\nc=3".to_owned();
+//! let (stored, bytes) = pipeline! {
+//!     let lines = read(text);                 // used three times: broadcast
+//!     let parsed = [lines => parse_pair, lines => parse_csv] => normalize;
+//!     [parsed => store, lines => count_bytes] // the result: one value per branch
+//! }
+//! .run()?;
+//! assert_eq!((stored, bytes), (600, 9));
+//! # Ok::<(), pipeline::Error>(())
+//! ```
+//!
+//! A broadcast or a merge may have any number of branches:
+//!
+//! ```
+//! # use pipeline::{consumer, pipeline, producer, stage};
+//! # #[producer]
+//! # fn numbers(n: u64) -> impl Iterator<Item = u64> { 0..n }
+//! # #[stage]
+//! # fn scale(x: u64, k: u64) -> u64 { x * k }
+//! # #[consumer]
+//! # fn total(xs: impl Iterator<Item = u64>) -> u64 { xs.sum() }
+//! let sum = pipeline!(
+//!     numbers(4) => [
+//!         scale(1), scale(2), scale(3), scale(4), scale(5),
+//!         scale(6), scale(7), scale(8), scale(9), scale(10),
+//!     ] => total
+//! )
+//! .run()?;
+//! assert_eq!(sum, 6 * 55);
+//! let fan_in = pipeline!([numbers(3) => scale(10), numbers(3)] => total).run()?;
+//! assert_eq!(fan_in, 30 + 3);
+//! # Ok::<(), pipeline::Error>(())
+//! ```
+//!
+//! The list that ends a pipeline gives its values as a tuple, in branch order, of at
+//! most eight; nest lists (`[a, [b, c]]`) for nested tuples. A list of producers or
+//! names alone, with nothing after it, is merged to iterate over.
+//!
+//! **Options where a stage is used.** `stage[workers = .., buffer = .., name = "..",
+//! ordered]` overrides the attribute's options for this use of the stage only, with
+//! any expression in scope: a worker count read from the command line, say. `name`
+//! tells two uses of one stage apart in stats and errors. A literal mistake is a
+//! compile error on the option, as in the attribute: `workers = 0`, `ordered` on a
+//! stream-form stage, or several workers on a consumer that returns one value.
+//!
+//! ```
+//! # use pipeline::{consumer, pipeline, producer, stage};
+//! # #[producer]
+//! # fn numbers(n: u64) -> impl Iterator<Item = u64> { 0..n }
+//! # #[stage]
+//! # fn scale(x: u64, k: u64) -> u64 { x * k }
+//! # #[consumer]
+//! # fn collect(xs: impl Iterator<Item = u64>) -> Vec<u64> { xs.collect() }
+//! let workers = 4; // e.g. from the command line
+//! let (doubled, tripled) = pipeline!(numbers(5) => [
+//!     scale(2)[workers = workers, ordered, name = "double"] => collect,
+//!     scale(3)[name = "triple"] => collect,
+//! ])
+//! .run()?;
+//! assert_eq!(doubled, [0, 2, 4, 6, 8]); // ordered: in input order
+//! assert_eq!(tripled, [0, 3, 6, 9, 12]); // one worker: in order too
+//! # Ok::<(), pipeline::Error>(())
+//! ```
 //!
 //! With a consumer, `pipeline!` gives a [`Pipeline`]: [`run`](Pipeline::run) blocks and
-//! returns the consumer's value (a tuple for a broadcast, in branch order);
+//! returns the consumer's value (a tuple for a list of branches, in branch order);
 //! [`spawn`](Pipeline::spawn) returns a [`Handle`] to [`cancel`](Handle::cancel) or
 //! [`join`](Handle::join). Without one, it gives a [`Stream`], an
 //! `IntoIterator<Item = Result<T, Error>>` iterated on the calling thread.
 //!
-//! A wrong edge is a compile error on your tokens that names both stages and both item
-//! types: `` `numbers` yields `u64` but `parse` takes `String` ``.
+//! **Mistakes are compile errors on your tokens.** A wrong edge names both stages and
+//! both item types: `` `numbers` yields `u64` but `parse` takes `String` ``, on
+//! `parse`. A wrong number of arguments names the parameters,
+//! `` `scale` takes 1 argument (`k: u64`) but 0 were given ``, on `scale`; a wrong
+//! type is the compiler's own error on the argument. A producer after `=>`, a
+//! consumer with a successor, a branch of the result without a consumer and a
+//! stream that cannot be broadcast (its items are not `Clone`) are each one error,
+//! on the stage or the list. A local variable may share its name with a stage.
 //!
 //! # Guide
 //!
@@ -275,8 +387,8 @@
 //!   yields the same multiset as the nested calls; the same sequence where every stage
 //!   has one worker or is `ordered`.
 //! - **Nothing panics out of the runtime.** A panic in an argument's `Clone` while the
-//!   workers start (or in a [`per_worker`] closure), a panic payload whose `Drop` panics, a stage name that cannot name
-//!   a thread, a buffer over [`MAX_BUFFER`]: `run`, `join` and the iterator return an
+//!   workers start (or in a [`per_worker`] closure), a panic payload whose `Drop`
+//!   panics, a stage name that cannot name a thread, a buffer over [`MAX_BUFFER`]: `run`, `join` and the iterator return an
 //!   [`Error`], and no thread is left behind.
 //!
 //! **Waiting in stage code.** A stage that must wait (polling a file, backing off a
@@ -404,15 +516,43 @@ where
 /// traits and closure adapters for them.
 pub use pipeline_runtime as runtime;
 
-// Not public API.
+// Not public API: what the expansions of the macros name, and nothing else.
 #[doc(hidden)]
 pub mod __private {
-    pub use pipeline_runtime::args::*;
-    pub use pipeline_runtime::glue::*;
+    // The stage types' derive, which emits the attributes' impls beside the type.
+    pub use pipeline_macros::StageItems;
+
+    // What a stage type implements.
+    pub use pipeline_runtime::glue::{assert_clone, Ctor, StageDef, GIVEN};
     pub use pipeline_runtime::{
-        feed, try_feed, BoxError, Consume, Input, ItemStage, MapItem, Options, Output, Produce,
+        BoxError, Consume, Input, ItemStage, MapItem, Options, Output, Produce, Replicate,
         Transform,
     };
+
+    // What a stage function returns: items to feed, an error to box.
+    pub use pipeline_runtime::args::{feed_results, FallibleItem, Optional};
+    pub use pipeline_runtime::glue::{Fallible, Items, StageError};
+
+    // How a stage holds its arguments, copies them for each worker and checks them.
+    pub use pipeline_runtime::args::{
+        Arg, AttrWorkers, CloneEachItem, CloneForWorkers, One, Probe, ReplicateByClone,
+        ReplicateByShare, SendArg, Several,
+    };
+
+    // The kinds of stage, and where each may stand.
+    pub use pipeline_runtime::glue::{
+        Checked, ConsumerKind, ConsumersKind, Ending, InOf, ItemKind, Kind, No, Ordering,
+        ProducerKind, Reading, Starting, StreamForm, StreamKind, Working, Yes, Yielding,
+    };
+
+    // The checks `pipeline!` spans on the user's tokens.
+    pub use pipeline_runtime::glue::{
+        Broadcast, Connects, EndsBranch, HasSuccessor, Merges, OrderedItemForm, OrderedStage,
+        SeveralWorkers, StartsFlow, TakesInput,
+    };
+
+    // Building the pipeline.
+    pub use pipeline_runtime::glue::{end, join, Chain};
 }
 
 /// The README's example, compiled and run as a doc test.

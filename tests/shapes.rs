@@ -199,7 +199,7 @@ fn options_set_where_a_stage_is_used_override_the_attribute() {
 
 #[test]
 fn a_single_value_consumer_cannot_be_given_workers_where_used() {
-    let error = pipeline!(numbers(10) => total[workers = 2])
+    let error = pipeline!(numbers(10) => total[workers = 1 + 1])
         .run()
         .unwrap_err();
     assert_eq!(error.stage(), Some("total"));

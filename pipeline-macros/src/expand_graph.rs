@@ -1,186 +1,418 @@
-//! `pipeline!`: one call into `::pipeline::__private` per stage, each spanned on the
-//! stage's name so type errors (a wrong edge, a stage in the wrong place) land there.
+//! `pipeline!`: one block per stage that resolves its name, checks its position and
+//! its options, builds it from its arguments and adds it to the stream so far. Every
+//! check is spanned on the user's tokens (the stage's name, the option, the list), so
+//! a mistake is one error there; see `pipeline_runtime::glue` for how.
 
-use crate::graph::{Branch, Graph, Node, StageRef};
-use proc_macro2::{Span, TokenStream};
+use crate::graph::{Flow, List, Pipeline, StageRef};
+use crate::valid::{self, ListKind, Name, Pos, Role, Visitor};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Lit};
 
 pub(crate) fn pipeline(input: TokenStream) -> TokenStream {
-    match syn::parse2::<Graph>(input) {
-        Ok(graph) => expand(&graph),
-        Err(e) => e.to_compile_error(),
+    let parsed: Pipeline = match syn::parse2(input) {
+        Ok(parsed) => parsed,
+        Err(e) => return errors(e),
+    };
+    match valid::check(&parsed) {
+        Ok(names) => expand(&parsed, &names),
+        Err(e) => errors(e),
     }
 }
 
-fn expand(graph: &Graph) -> TokenStream {
-    let mut sources = graph.sources.iter();
-    let first = sources.next().expect("the parser requires one producer");
-    let first_stage = construct(first);
-    let span = first.path.span();
-    let mut body = vec![quote_spanned! {span=>
-        let __chain = ::pipeline::__private::source(#first_stage);
-    }];
-    for source in sources {
-        let stage = construct(source);
-        let span = source.path.span();
-        body.push(quote_spanned! {span=>
-            let __chain = ::pipeline::__private::merge(__chain, #stage);
-        });
-    }
-    let end = if graph.rest.is_empty() {
-        quote!(::pipeline::__private::end(__chain))
-    } else {
-        chain(&graph.rest, false)
+/// Every error as one expression, so that several `compile_error!`s stand where the
+/// pipeline was written.
+fn errors(e: syn::Error) -> TokenStream {
+    let errors = e.to_compile_error();
+    quote!({ #errors })
+}
+
+fn expand(pipeline: &Pipeline, names: &[Name<'_>]) -> TokenStream {
+    let p = private();
+    let mut x = Expander {
+        frames: Vec::new(),
+        taken: vec![0; names.len()],
+        value: None,
     };
+    let mut lets = Vec::new();
+    for (i, l) in pipeline.lets.iter().enumerate() {
+        valid::walk(names, i, &l.flow, Pos::Source, Role::Stream, &mut x);
+        let value = x.value.take().expect("a flow has a value");
+        let uses = names[i].uses;
+        let vars: Vec<Ident> = (0..uses).map(|k| stream_var(i, k)).collect();
+        if uses == 1 {
+            lets.push(quote!(let #(#vars)* = #value;));
+        } else {
+            let split = quote_spanned!(l.name.span()=> <_ as #p::Broadcast<_>>::split::<#uses>);
+            lets.push(quote!(let [#(#vars),*] = #split(#value);));
+        }
+    }
+    valid::walk(
+        names,
+        names.len(),
+        &pipeline.result,
+        Pos::Source,
+        Role::Result,
+        &mut x,
+    );
+    let result = x.value.take().expect("a flow has a value");
     quote! {{
-        #(#body)*
-        #end
+        #(#lets)*
+        #result
     }}
 }
 
-/// The expression that continues `__chain` through `nodes`; `in_branch` when the chain
-/// is a broadcast branch, which must end in a consumer.
-fn chain(nodes: &[Node], in_branch: bool) -> TokenStream {
-    let (last, mid) = nodes.split_last().expect("a chain has a node");
-    let mut body = Vec::new();
-    for node in mid {
-        let Node::Stage(stage) = node else {
-            unreachable!("the parser puts a broadcast last")
-        };
-        let span = stage.path.span();
-        let built = construct(stage);
-        body.push(quote_spanned! {span=>
-            let __chain = ::pipeline::__private::then(__chain, #built);
+fn private() -> TokenStream {
+    quote!(::pipeline::__private)
+}
+
+/// `::pipeline::__private` spanned at `span`, for an expression whose errors must
+/// point there.
+fn private_at(span: Span) -> TokenStream {
+    quote_spanned!(span=> ::pipeline::__private)
+}
+
+/// The stream so far, in each flow's block.
+fn chain() -> Ident {
+    Ident::new("chain", Span::mixed_site())
+}
+
+/// A local of the expansion (hygienic: the user's tokens cannot see it), located at
+/// `span` so that an error about it is reported there, not on the whole macro.
+fn local_at(name: &str, span: Span) -> Ident {
+    Ident::new(name, Span::mixed_site().located_at(span))
+}
+
+/// Use number `k` of the stream named by `let` number `i`.
+fn stream_var(i: usize, k: usize) -> Ident {
+    format_ident!("stream{}_{}", i, k, span = Span::mixed_site())
+}
+
+enum Frame<'a> {
+    Flow {
+        stmts: Vec<TokenStream>,
+    },
+    List {
+        kind: ListKind,
+        list: &'a List,
+        /// Each flow's value, with where its last element stands.
+        items: Vec<(Span, TokenStream)>,
+        /// The broadcast's branches, one per flow.
+        branches: Vec<Ident>,
+    },
+}
+
+struct Expander<'a> {
+    frames: Vec<Frame<'a>>,
+    /// How many uses of each `let` name have been expanded.
+    taken: Vec<usize>,
+    /// The value of the last top-level flow walked.
+    value: Option<TokenStream>,
+}
+
+impl<'a> Expander<'a> {
+    /// Adds `let chain = value;` to the flow being expanded.
+    fn push(&mut self, value: TokenStream) {
+        let c = chain();
+        match self.frames.last_mut() {
+            Some(Frame::Flow { stmts }) => stmts.push(quote!(let #c = #value;)),
+            _ => unreachable!("elements are inside a flow"),
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Expander<'a> {
+    fn stage(&mut self, stage: &'a StageRef, pos: Pos, role: Role) {
+        let block = stage_block(stage, pos, role);
+        self.push(block);
+    }
+
+    fn name(&mut self, _: &'a Ident, index: usize, role: Role) {
+        let var = stream_var(index, self.taken[index]);
+        self.taken[index] += 1;
+        let p = private();
+        self.push(match role {
+            Role::Result => quote!(#p::end(#var)),
+            _ => quote!(#var),
         });
     }
-    let end = match last {
-        Node::Stage(stage) => {
-            let span = stage.path.span();
-            let built = construct(stage);
-            if in_branch {
-                quote_spanned!(span=> ::pipeline::__private::branch(__chain, #built))
-            } else {
-                quote_spanned!(span=> ::pipeline::__private::last(__chain, #built))
+
+    fn list_start(&mut self, list: &'a List, kind: ListKind) {
+        let branches = match kind {
+            ListKind::BroadcastJoin | ListKind::BroadcastMerge => (0..list.flows.len())
+                .map(|i| format_ident!("branch{}", i, span = Span::mixed_site()))
+                .collect(),
+            ListKind::Join | ListKind::Merge => Vec::new(),
+        };
+        self.frames.push(Frame::List {
+            kind,
+            list,
+            items: Vec::new(),
+            branches,
+        });
+    }
+
+    fn list_end(&mut self, _: &'a List, _: ListKind, role: Role) {
+        let Some(Frame::List {
+            kind,
+            list,
+            items,
+            branches,
+        }) = self.frames.pop()
+        else {
+            unreachable!("lists end where they start")
+        };
+        let p = private();
+        let c = chain();
+        let prelude = match branches.len() {
+            0 => quote!(),
+            1 => {
+                let only = &branches[0];
+                quote!(let #only = #c;)
+            }
+            n => {
+                let split =
+                    quote_spanned!(list.bracket.span.join()=> <_ as #p::Broadcast<_>>::split::<#n>);
+                quote!(let [#(#branches),*] = #split(#c);)
+            }
+        };
+        let value = match kind {
+            ListKind::Merge | ListKind::BroadcastMerge => {
+                let merged = Ident::new("merged", Span::mixed_site());
+                let mut items = items.into_iter();
+                let (_, first) = items.next().expect("a list has a flow");
+                let rest = items.map(|(span, item)| {
+                    let merge = quote_spanned!(span=> <_ as #p::Merges<_, _, _>>::merge);
+                    quote!(let #merged = #merge(#merged, #item);)
+                });
+                let end = match role {
+                    Role::Result => quote!(#p::end(#merged)),
+                    _ => quote!(#merged),
+                };
+                quote!({
+                    #prelude
+                    let #merged = #first;
+                    #(#rest)*
+                    #end
+                })
+            }
+            ListKind::Join | ListKind::BroadcastJoin => {
+                let items: Vec<TokenStream> = items.into_iter().map(|(_, item)| item).collect();
+                let joined = match items.as_slice() {
+                    [only] => quote!(#only),
+                    _ => quote!(#p::join((#(#items,)*))),
+                };
+                quote!({
+                    #prelude
+                    #joined
+                })
+            }
+        };
+        self.push(value);
+    }
+
+    fn flow_start(&mut self, _: &'a Flow, first: Pos) {
+        let mut stmts = Vec::new();
+        if first == Pos::Fed {
+            let c = chain();
+            match self.frames.last() {
+                Some(Frame::List {
+                    items, branches, ..
+                }) => {
+                    let branch = &branches[items.len()];
+                    stmts.push(quote!(let #c = #branch;));
+                }
+                _ => unreachable!("a flow fed by `=>` is a branch of a list"),
             }
         }
-        Node::Broadcast(branches) => broadcast(branches),
+        self.frames.push(Frame::Flow { stmts });
+    }
+
+    fn flow_end(&mut self, flow: &'a Flow) {
+        let Some(Frame::Flow { stmts }) = self.frames.pop() else {
+            unreachable!("flows end where they start")
+        };
+        let c = chain();
+        let value = quote!({
+            #(#stmts)*
+            #c
+        });
+        match self.frames.last_mut() {
+            Some(Frame::List { items, .. }) => {
+                let last = flow.elements.last().expect("a flow has an element");
+                items.push((last.span(), value));
+            }
+            Some(Frame::Flow { .. }) => unreachable!("a flow is inside a list"),
+            None => self.value = Some(value),
+        }
+    }
+
+    fn error(&mut self, _: syn::Error, _: Option<usize>) {
+        unreachable!("valid::check reported every mistake before expansion")
+    }
+}
+
+/// The block that adds one stage: resolve its name as `__Stage`, check where it
+/// stands and its options, build it, and hand it to the glue function of its place.
+fn stage_block(stage: &StageRef, pos: Pos, role: Role) -> TokenStream {
+    let span = stage.span();
+    let p = private_at(span);
+    let c = local_at("chain", span);
+    let s = Ident::new("__Stage", span);
+    let resolve = resolve(stage, &s);
+    let check = |name: &str, flag: &str| {
+        let (name, flag) = (Ident::new(name, span), Ident::new(flag, span));
+        quote_spanned!(span=> <#s as #p::#name<#p::#flag<#s>>>::ok();)
     };
-    quote! {{
-        #(#body)*
-        #end
-    }}
-}
-
-fn broadcast(branches: &[Branch]) -> TokenStream {
-    let n = branches.len();
-    let names: Vec<_> = (0..n).map(|i| format_ident!("__branch{}", i)).collect();
-    let ends = branches.iter().zip(&names).map(|(branch, name)| {
-        let rest = chain(&branch.nodes, true);
-        quote!({
-            let __chain = #name;
-            #rest
-        })
+    let mut checks = Vec::new();
+    match pos {
+        Pos::Source => checks.push(check("StartsFlow", "Starting")),
+        Pos::Fed => checks.push(check("TakesInput", "Reading")),
+    }
+    match (pos, role) {
+        (Pos::Fed, Role::Stream) => checks.push(check("HasSuccessor", "Yielding")),
+        (Pos::Fed, Role::Branch) => checks.push(check("EndsBranch", "Ending")),
+        _ => {}
+    }
+    if let Some((_, options)) = &stage.options {
+        // Spanned on the option: the error is reported where its `Self` type is written.
+        if let Some(key) = &options.ordered {
+            let span = key.span();
+            let (s, p) = (Ident::new("__Stage", span), private_at(span));
+            checks.push(quote_spanned!(span=>
+                <#s as #p::OrderedItemForm<#p::Ordering<#s>>>::ok();
+                <#s as #p::OrderedStage<#p::Ordering<#s>>>::ok();
+            ));
+        }
+        if options.literally_several_workers() {
+            let (key, _) = options.workers.as_ref().expect("workers are given");
+            let span = key.span();
+            let (s, p) = (Ident::new("__Stage", span), private_at(span));
+            checks.push(quote_spanned!(span=> <#s as #p::SeveralWorkers<#p::Working<#s>>>::ok();));
+        }
+    }
+    let connect = (pos == Pos::Fed).then(|| {
+        quote_spanned!(span=>
+            let #c = <_ as #p::Connects<_, #s, #p::InOf<#s>, #p::Checked<#s>>>::connect(#c);
+        )
     });
-    quote! {{
-        let [#(#names),*] = ::pipeline::__private::broadcast::<_, _, #n>(__chain);
-        ::pipeline::__private::join((#(#ends,)*))
-    }}
+    let built = local_at("stage", span);
+    let construct = construct(stage, &s, &built);
+    let call = match (pos, role) {
+        (Pos::Source, Role::Result) => {
+            quote_spanned!(span=> #p::end(<#s as #p::StageDef>::head(#built)))
+        }
+        (Pos::Source, _) => quote_spanned!(span=> <#s as #p::StageDef>::head(#built)),
+        (Pos::Fed, Role::Stream) => quote_spanned!(span=> <#s as #p::StageDef>::then(#built, #c)),
+        (Pos::Fed, Role::Result) => quote_spanned!(span=> <#s as #p::StageDef>::last(#built, #c)),
+        (Pos::Fed, Role::Branch) => quote_spanned!(span=> <#s as #p::StageDef>::branch(#built, #c)),
+    };
+    quote_spanned!(span=> {
+        #resolve
+        #(#checks)*
+        #connect
+        #construct
+        #call
+    })
 }
 
-/// `<path as StageDef>::new((args,))`, with the options set where it is used, spanned
-/// on the user's tokens.
-fn construct(stage_ref: &StageRef) -> TokenStream {
-    let path = &stage_ref.path;
-    let span = path.span();
-    let args = match &stage_ref.args {
+/// Names the stage's type `__Stage`, with the user's path as written: a type alias
+/// resolves in the type namespace only, so a local variable of the same name
+/// (`records(records)`) does not get in the way, and a stage defined inside a
+/// function body is found. A name that is no type (a function without an
+/// attribute, a misspelt name) is then one error, on the name, and every later use
+/// of `__Stage` is silent.
+fn resolve(stage: &StageRef, s: &Ident) -> TokenStream {
+    let path = &stage.path;
+    quote_spanned!(path.span()=> type #s = #path;)
+}
+
+/// `let stage = ..;`: the stage built from its arguments, their number checked by
+/// the stage's own `Arguments` trait, with the options set where it is used. Spanned
+/// on the stage's name, where their errors go.
+fn construct(stage: &StageRef, s: &Ident, built: &Ident) -> TokenStream {
+    let span = stage.span();
+    let p = private_at(span);
+    let (args, n) = match &stage.args {
         Some((paren, args)) => {
-            let workers = workers(stage_ref);
-            let args = args.iter().map(|arg| argument(path, &workers, arg));
-            let paren_span = paren.span.join();
-            quote_spanned!(paren_span=> (#(#args,)*))
+            let n = args.len();
+            let workers = workers(stage, s);
+            let args = args.iter().map(|arg| argument(s, &workers, arg));
+            (quote_spanned!(paren.span.join()=> (#(#args,)*)), n)
         }
-        None => quote_spanned!(Span::call_site()=> ()),
+        None => (quote_spanned!(span=> ()), 0),
     };
-    let stage = quote_spanned!(span=> <#path as ::pipeline::__private::StageDef>::new(#args));
-    if stage_ref.options.is_empty() {
-        return stage;
-    }
-    let setters = stage_ref.options.iter().map(|(key, value)| {
-        let span = value.span();
-        quote_spanned!(span=> .#key({ let value: usize = #value; value }))
-    });
-    quote_spanned!(span=> ::pipeline::__private::configure(#stage, |options| options #(#setters)*))
+    let construct = match n {
+        1 => quote_spanned!(span=> <#s as #p::StageDef>::construct_one),
+        _ => quote_spanned!(span=> <#s as #p::StageDef>::construct::<#n, _>),
+    };
+    let configure = stage
+        .options
+        .as_ref()
+        .filter(|(_, options)| !options.is_empty())
+        .map(|(_, options)| {
+            let setters = options.setters(true);
+            let options = local_at("options", span);
+            quote_spanned!(span=>
+                let #built = <#s as #p::StageDef>::configure(#built, |#options| #options #setters);
+            )
+        });
+    // `GIVEN` is coerced to the stage's `&dyn Arguments<N, _>`, which only the right
+    // `N` allows: the count's check, on the stage's name.
+    quote_spanned!(span=>
+        let #built = #construct(#p::GIVEN, #args);
+        #configure
+    )
 }
 
-/// Whether the stage has several workers, as a type, spanned on what says so: the
-/// `workers` option where it is used, else the stage's attribute.
-fn workers(stage_ref: &StageRef) -> TokenStream {
-    let path = &stage_ref.path;
-    match stage_ref.options.iter().find(|(key, _)| key == "workers") {
-        Some((_, value)) if is_one(value) => quote!(::pipeline::__private::One),
-        Some((key, value)) => {
-            let span = key.span().join(value.span()).unwrap_or_else(|| key.span());
-            quote_spanned!(span=> ::pipeline::__private::Several)
-        }
-        None => quote!(<#path as ::pipeline::__private::AttrWorkers>::Count),
+/// Whether the stage has several workers, as a type (`One`, `Several`, or the
+/// attribute's), and the span of the `workers` option where it is used, if it asks
+/// for several.
+fn workers(stage: &StageRef, s: &Ident) -> (TokenStream, Option<Span>) {
+    let p = private();
+    let workers = stage.options.as_ref().and_then(|(_, o)| o.workers.as_ref());
+    match workers {
+        Some((_, value)) if is_one(value) => (quote!(#p::One), None),
+        Some((key, _)) => (quote!(#p::Several), Some(key.span())),
+        None => (quote!(<#s as #p::AttrWorkers>::Count), None),
     }
 }
 
-fn is_one(value: &Expr) -> bool {
-    matches!(value, Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) if n.base10_digits() == "1")
+fn is_one(value: &syn::Expr) -> bool {
+    matches!(value, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) if n.base10_digits() == "1")
 }
 
 /// Whether `arg` is written `per_worker(..)` (or `pipeline::per_worker(..)`).
-fn is_per_worker(arg: &Expr) -> bool {
+fn is_per_worker(arg: &syn::Expr) -> bool {
     match arg {
-        Expr::Call(call) => {
-            matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "per_worker"))
-        }
-        Expr::Paren(p) => is_per_worker(&p.expr),
-        Expr::Group(g) => is_per_worker(&g.expr),
+        syn::Expr::Call(call) => matches!(&*call.func, syn::Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "per_worker")),
+        syn::Expr::Paren(p) => is_per_worker(&p.expr),
+        syn::Expr::Group(g) => is_per_worker(&g.expr),
         _ => false,
     }
 }
 
-/// An argument as the stage stores it: a `per_worker(..)` closure, or a value, checked
-/// (`Send`, and `Clone` for several workers) on the user's tokens.
-fn argument(path: &syn::Path, workers: &TokenStream, arg: &Expr) -> TokenStream {
+/// An argument as the stage stores it: a `per_worker(..)` closure, or a value checked
+/// to be `Send`, and `Clone` when the stage has several workers.
+///
+/// Each check is the trait's own obligation on a qualified path, spanned on what it
+/// is about, so rustc reports it there with the trait's message and nothing else: the
+/// value's, on the value; `Clone`'s, on the `workers` option where the stage is used,
+/// else on the stage (whose attribute gives the workers). The value is in a block, so
+/// that a value of the wrong type is reported as rustc reports it in a tuple
+/// (`expected u64, found &str` on the value alone).
+fn argument(s: &Ident, workers: &(TokenStream, Option<Span>), arg: &syn::Expr) -> TokenStream {
     let span = arg.span();
+    let p = private_at(span);
     if is_per_worker(arg) {
-        return quote_spanned!(span=> ::pipeline::__private::Arg::per_worker(#arg));
+        return quote_spanned!(span=> #p::Arg::per_worker(#arg));
     }
-    // Each check is the trait's own obligation, spanned on what it is about, so rustc
-    // reports it there with the trait's message and nothing else. The value is in a
-    // block, so that a value of the wrong type is reported as rustc reports it in a
-    // tuple (`expected u64, found &str` on the value alone). Whether it is `Clone` is
-    // reported on what gives the stage several workers.
-    let several = match workers.clone().into_iter().next() {
-        Some(first) if workers.to_string().contains("Several") => first.span(),
-        _ => span,
-    };
-    let p = quote_spanned!(span=> ::pipeline::__private);
-    let stage = respan(quote!(#path), several);
-    let clone = quote_spanned!(several=> <#stage as #p::CloneForWorkers<_, #workers>>::given);
+    let (count, option) = workers;
+    let at = option.unwrap_or_else(|| s.span());
+    let stage = Ident::new("__Stage", at);
+    let clone = quote_spanned!(at=> <#stage as #p::CloneForWorkers<_, #count>>::given);
     let brace = Span::mixed_site().located_at(span);
     let block = quote_spanned!(brace=> { #arg });
     quote_spanned!(span=> <_ as #p::SendArg>::into_arg(#clone(#block)))
-}
-
-/// `tokens`, every one located at `span`: rustc reports an obligation on a qualified
-/// path's self type there.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let proc_macro2::TokenTree::Group(g) = &token {
-                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
-                group.set_span(span);
-                token = proc_macro2::TokenTree::Group(group);
-            }
-            token.set_span(span);
-            token
-        })
-        .collect()
 }

@@ -1,12 +1,16 @@
 //! `#[producer]`, `#[stage]`, `#[consumer]`: the function stays as written, and a stage
 //! type of the same name (in the type namespace) implements the runtime's traits.
+//!
+//! The impls are handed to `#[derive(StageItems)]` on the stage type, which emits them
+//! beside it. A function in an `impl` block is thus one error (the type cannot be
+//! declared there) instead of one per impl.
 
-use crate::attr::{self, Options};
-use crate::stage_fn::{item_type, Input, Kind, Pass, Return, Returns, StageFn};
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use crate::attr::{self, Options, Place};
+use crate::stage_fn::{item_type, Arg, Input, Kind, Pass, Return, Returns, StageFn};
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::ItemFn;
+use syn::{FnArg, ItemFn, Type};
 
 /// Expands one attribute. On error the function is still emitted unchanged, beside
 /// the `compile_error!`s, so one mistake gives one error and the function stays usable.
@@ -19,8 +23,14 @@ pub(crate) fn stage(kind: Kind, args: TokenStream, item: TokenStream) -> TokenSt
             return quote!(#item #error);
         }
     };
-    let options = attr::parse(kind, args);
-    let returns = options.as_ref().ok().and_then(|o| o.returns.map(|r| r.1));
+    if let Some(e) = method_error(kind, &func) {
+        return with_error(&func, e);
+    }
+    let options = attr::parse(Place::Attribute(kind), args);
+    let returns = options
+        .as_ref()
+        .ok()
+        .and_then(|o| o.returns.as_ref().map(|r| r.1));
     let view = StageFn::from_syn(kind, &func, returns);
     match (options, view) {
         (Ok(options), Ok(view)) => match check(&options, &view) {
@@ -40,43 +50,76 @@ fn with_error(func: &ItemFn, error: syn::Error) -> TokenStream {
     quote!(#func #error)
 }
 
+/// A method, or a function whose signature names `Self`, is in an `impl` or a trait:
+/// a stage needs a type of its own beside the function, so it must be a free function.
+fn method_error(kind: Kind, func: &ItemFn) -> Option<syn::Error> {
+    let attribute = kind.attribute();
+    if let Some(FnArg::Receiver(receiver)) = func.sig.inputs.first() {
+        return Some(syn::Error::new(
+            receiver.span(),
+            format!("#[{attribute}] goes on a free function, not a method: stages must be free functions, so move it out of the `impl` and pass what it needs from `self` as arguments"),
+        ));
+    }
+    // The signature only: a body may hold an `impl` block of its own.
+    find_self_type(func.sig.to_token_stream().into_iter()).map(|span| {
+        syn::Error::new(
+            span,
+            format!("#[{attribute}] goes on a free function, and this one names `Self`: stages must be free functions, so move it out of the `impl`"),
+        )
+    })
+}
+
+fn find_self_type(tokens: impl Iterator<Item = TokenTree>) -> Option<Span> {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) if ident == "Self" => return Some(ident.span()),
+            TokenTree::Group(group) => {
+                if let Some(span) = find_self_type(group.stream().into_iter()) {
+                    return Some(span);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn check(options: &Options, view: &StageFn) -> syn::Result<()> {
     let mut errors: Vec<syn::Error> = Vec::new();
-    if let Some(span) = options.ordered.filter(|_| !view.is_item_form()) {
+    if let Some(key) = options.ordered.as_ref().filter(|_| !view.is_item_form()) {
         errors.push(syn::Error::new(
-            span,
+            key.span(),
             "`ordered` needs an item-form stage (`fn(item: T) -> U`): a stream-form stage maps a \
              whole stream per worker, so no output can be traced back to the input it came from",
         ));
     }
-    if let (Some(span), Some(item)) = (options.fallible, written_item(view)) {
-        if !view.is_item_form() && !may_be_result(&item) {
+    if let Some(key) = &options.fallible {
+        if view.is_item_form() {
             errors.push(syn::Error::new(
-                span,
+                key.span(),
+                "`fallible` is for a producer or a stream-form stage, whose items are `Result`s: \
+                 an item-form stage fails by returning `Result<U, E>`, so remove `fallible`",
+            ));
+        } else if let Some(item) = written_item(view).filter(|item| !may_be_result(item)) {
+            let item = quote!(#item).to_string();
+            let item = item
+                .replace(" < ", "<")
+                .replace(" >", ">")
+                .replace(" , ", ", ");
+            errors.push(syn::Error::new(
+                key.span(),
                 format!(
-                    "a `fallible` stage yields `Result<T, E>` items, but this one yields `{}`: \
-                     remove `fallible`, or yield `Result`s",
-                    quote!(#item)
-                        .to_string()
-                        .replace(" < ", "<")
-                        .replace(" >", ">")
-                        .replace(" , ", ", ")
+                    "a `fallible` stage yields `Result<T, E>` items, but this one yields \
+                     `{item}`: remove `fallible`, or yield `Result`s"
                 ),
             ));
         }
     }
-    if let Some(span) = options.fallible.filter(|_| view.is_item_form()) {
-        errors.push(syn::Error::new(
-            span,
-            "`fallible` is for a producer or a stream-form stage, whose items are `Result`s: an \
-             item-form stage fails by returning `Result<U, E>`, so remove `fallible`",
-        ));
-    }
-    if let Some((span, returns)) = options.returns {
+    if let Some((key, returns)) = &options.returns {
         let filters = matches!(returns, Returns::Option | Returns::ResultOption);
         if filters && !view.is_item_form() {
             errors.push(syn::Error::new(
-                span,
+                key.span(),
                 "`returns = option` and `returns = result_option` are for an item-form #[stage] \
                  (`fn(item: T) -> Option<U>`), where `None` drops the item; here the return \
                  value is `value` or `result`",
@@ -95,58 +138,43 @@ fn check(options: &Options, view: &StageFn) -> syn::Result<()> {
 
 /// The item type a producer or stream-form stage yields, where it is written out
 /// (`impl Iterator<Item = T>`).
-fn written_item(view: &StageFn) -> Option<syn::Type> {
-    match view.ret.value() {
-        syn::Type::ImplTrait(_) => item_type(view.ret.value()).ok(),
-        _ => None,
-    }
+fn written_item(view: &StageFn) -> Option<Type> {
+    item_type(view.ret.value()).ok().flatten()
 }
 
 /// Whether `ty` may name a `Result` (it may be an alias): not a primitive, a tuple,
 /// a reference or a well-known type that is not one.
-fn may_be_result(ty: &syn::Type) -> bool {
+fn may_be_result(ty: &Type) -> bool {
     const NOT_RESULTS: &[&str] = &[
         "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
         "f32", "f64", "bool", "char", "str", "String", "Vec", "Option", "Box", "PathBuf",
     ];
     match ty {
-        syn::Type::Path(p) => p.path.segments.last().map_or(true, |s| {
+        Type::Path(p) => p.path.segments.last().map_or(true, |s| {
             !NOT_RESULTS.contains(&s.ident.to_string().as_str())
         }),
-        syn::Type::Group(g) => may_be_result(&g.elem),
-        syn::Type::Paren(p) => may_be_result(&p.elem),
+        Type::Group(g) => may_be_result(&g.elem),
+        Type::Paren(p) => may_be_result(&p.elem),
         _ => false,
     }
 }
 
 fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
+    let p = quote!(::pipeline::__private);
     let ident = &func.sig.ident;
     let vis = &func.vis;
     let name = options
         .name
         .as_ref()
-        .map(|n| n.value())
+        .map(|(_, n)| n.value())
         .unwrap_or_else(|| ident.to_string());
     let doc = format!(
         "The pipeline {} of [`{ident}`](fn@{ident}): name it in `pipeline!` to run `{ident}` on its own threads.",
         view.kind.attribute()
     );
-    let stored: Vec<&syn::Type> = view.args.iter().map(|a| &a.stored).collect();
-    let names: Vec<Ident> = (0..stored.len())
-        .map(|i| format_ident!("__arg{}", i))
-        .collect();
+    let stored: Vec<&Type> = view.args.iter().map(|a| &a.stored).collect();
+    let args: Vec<TokenStream> = stored.iter().map(|ty| quote!(#p::Arg<#ty>)).collect();
     let indices = (0..stored.len()).map(syn::Index::from);
-    let kind = kind_marker(view, options);
-    let workers = options
-        .workers
-        .as_ref()
-        .map(|w| quote_spanned!(w.span()=> .workers({ let workers: usize = #w; workers })));
-    let buffer = options
-        .buffer
-        .as_ref()
-        .map(|b| quote_spanned!(b.span()=> .buffer({ let buffer: usize = #b; buffer })));
-    let ordered = options.ordered.map(|_| quote!(.ordered(true)));
-    let body = body(ident, vis, view, options, &names);
     let count = Ident::new(
         if options.several_workers() {
             "Several"
@@ -155,32 +183,33 @@ fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
         },
         Span::call_site(),
     );
-    quote! {
-        #func
-
-        #[allow(non_camel_case_types)]
-        #[doc = #doc]
-        #vis struct #ident {
-            __args: (#(::pipeline::__private::Arg<#stored>,)*),
-            __options: ::core::option::Option<::pipeline::__private::Options>,
-        }
-
+    let kind = kind_marker(view, options);
+    let setters = options.setters(false);
+    let input_type = match &view.input {
+        Some(Input::Stream(t) | Input::Item(t)) => quote!(#t),
+        None => quote!(()),
+    };
+    let arguments = arguments(ident, &view.args);
+    let body = body(ident, vis, view, options);
+    let items = quote! {
+        #[allow(unknown_lints, unknown_or_malformed_diagnostic_attributes)]
         const _: () = {
-            impl ::pipeline::__private::Replicate for #ident {
+            #arguments
+
+            impl #p::Replicate for #ident {
                 fn replicate(&self) -> ::core::option::Option<Self> {
                     #[allow(unused_imports)]
-                    use ::pipeline::__private::{ReplicateByClone as _, ReplicateByShare as _};
+                    use #p::{ReplicateByClone as _, ReplicateByShare as _};
                     ::core::option::Option::Some(Self {
-                        __args: (#((&::pipeline::__private::Probe(&self.__args.#indices)).replicate()?,)*),
+                        __args: (#((&#p::Probe(&self.__args.#indices)).replicate()?,)*),
                         __options: ::core::clone::Clone::clone(&self.__options),
                     })
                 }
             }
 
-            impl ::pipeline::__private::AttrWorkers for #ident {
-                type Count = ::pipeline::__private::#count;
+            impl #p::AttrWorkers for #ident {
+                type Count = #p::#count;
             }
-
 
             impl ::core::fmt::Debug for #ident {
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -188,27 +217,109 @@ fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
                 }
             }
 
-            impl ::pipeline::__private::StageDef for #ident {
-                type Kind = ::pipeline::__private::#kind;
-                type Args = (#(::pipeline::__private::Arg<#stored>,)*);
+            #[diagnostic::do_not_recommend]
+            impl #p::StageDef for #ident {
+                type Kind = #p::#kind;
+                type Args = (#(#args,)*);
+                type In = #input_type;
+                type Given<const __N: usize, __G> = dyn Arguments<__N, __G>;
+                type GivenOne<__G> = dyn OneArgument<__G>;
                 fn new(args: Self::Args) -> Self {
                     Self { __args: args, __options: ::core::option::Option::None }
                 }
-                fn options(&self) -> ::pipeline::__private::Options {
+                fn options(&self) -> #p::Options {
                     match &self.__options {
                         ::core::option::Option::Some(options) => ::core::clone::Clone::clone(options),
-                        ::core::option::Option::None => {
-                            ::pipeline::__private::Options::new(#name) #workers #buffer #ordered
-                        }
+                        ::core::option::Option::None => #p::Options::new(#name) #setters,
                     }
                 }
-                fn set_options(&mut self, options: ::pipeline::__private::Options) {
+                fn set_options(&mut self, options: #p::Options) {
                     self.__options = ::core::option::Option::Some(options);
                 }
             }
 
             #body
         };
+    };
+    quote! {
+        #func
+
+        #[derive(#p::StageItems)]
+        #[stage_items(#items)]
+        #[allow(non_camel_case_types)]
+        #[doc = #doc]
+        #vis struct #ident {
+            __args: (#(#args,)*),
+            __options: ::core::option::Option<#p::Options>,
+        }
+    }
+}
+
+/// The traits that check the number of arguments given in `pipeline!`, with a
+/// message that names the function and its parameters.
+fn arguments(ident: &Ident, args: &[Arg]) -> TokenStream {
+    let p = quote!(::pipeline::__private);
+    // What `pipeline!` gives: each argument as the stage stores it.
+    let types: Vec<TokenStream> = args
+        .iter()
+        .map(|a| {
+            let ty = &a.stored;
+            quote!(#p::Arg<#ty>)
+        })
+        .collect();
+    let n = args.len();
+    let takes = match args {
+        [] => "no arguments".to_owned(),
+        [one] => format!("1 argument (`{}`)", one.text),
+        _ => {
+            let list: Vec<String> = args.iter().map(|a| format!("`{}`", a.text)).collect();
+            format!("{n} arguments ({})", list.join(", "))
+        }
+    };
+    let takes = takes.replace('{', "{{").replace('}', "}}");
+    let many = format!("`{ident}` takes {takes} but {{__N}} were given");
+    let one = format!("`{ident}` takes {takes} but 1 was given");
+    let label = match n {
+        0 => format!("`{ident}` takes no arguments"),
+        1 => format!("`{ident}` takes 1 argument"),
+        _ => format!("`{ident}` takes {n} arguments"),
+    };
+    let given = Ident::new("given", Span::mixed_site());
+    quote! {
+        #[diagnostic::on_unimplemented(message = #many, label = #label)]
+        pub trait Arguments<const __N: usize, __G> {
+            fn args(&self, given: __G) -> (#(#types,)*);
+        }
+
+        #[diagnostic::on_unimplemented(message = #one, label = #label)]
+        pub trait OneArgument<__G> {
+            fn args(&self, given: __G) -> (#(#types,)*);
+        }
+
+        impl<__T> Arguments<#n, (#(#types,)*)> for __T {
+            fn args(&self, #given: (#(#types,)*)) -> (#(#types,)*) {
+                #given
+            }
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<__T: Arguments<1, __G>, __G> OneArgument<__G> for __T {
+            fn args(&self, #given: __G) -> (#(#types,)*) {
+                Arguments::args(self, #given)
+            }
+        }
+
+        impl<const __N: usize, __G> #p::Ctor<__G, #ident> for dyn Arguments<__N, __G> {
+            fn args(&self, #given: __G) -> (#(#types,)*) {
+                Arguments::args(self, #given)
+            }
+        }
+
+        impl<__G> #p::Ctor<__G, #ident> for dyn OneArgument<__G> {
+            fn args(&self, #given: __G) -> (#(#types,)*) {
+                OneArgument::args(self, #given)
+            }
+        }
     }
 }
 
@@ -223,100 +334,149 @@ fn kind_marker(view: &StageFn, options: &Options) -> Ident {
     Ident::new(marker, Span::call_site())
 }
 
-/// The impl of `Produce`, `Transform`, `ItemStage` or `Consume` that calls the function.
-fn body(
-    ident: &Ident,
-    vis: &syn::Visibility,
-    view: &StageFn,
-    options: &Options,
-    names: &[Ident],
-) -> TokenStream {
-    let p = quote!(::pipeline::__private);
-    let result = quote!(::core::result::Result<(), #p::BoxError>);
-    // Spanned on `fallible`, where a check of the items' type is reported.
-    let feed = match (&view.ret, options.fallible) {
-        (Return::Result(_), None) => quote!(#p::try_feed),
-        (_, None) => quote!(#p::feed),
-        (Return::Result(_), Some(span)) => quote_spanned!(span=> #p::try_feed_results),
-        (_, Some(span)) => quote_spanned!(span=> #p::feed_results),
+/// `E` of the `Result` a function returns: as written, or through the alias.
+fn error_type(view: &StageFn) -> Option<TokenStream> {
+    let (Return::Result(_, error) | Return::ResultOption(_, error)) = &view.ret else {
+        return None;
     };
-    let item = |value: &syn::Type| {
-        let item = item_type(value).expect("checked by StageFn::from_syn");
-        match options.fallible {
-            Some(span) => quote_spanned!(span=> <#item as #p::FallibleItem>::Ok),
-            None => quote!(#item),
+    Some(match error {
+        Some(error) => quote_spanned!(error.span()=> #error),
+        None => {
+            let output = &view.output;
+            quote_spanned!(output.span()=> <#output as ::pipeline::__private::Fallible>::Error)
+        }
+    })
+}
+
+/// The impl of `Produce`, `Transform`, `ItemStage` or `Consume` that calls the function.
+/// Its locals are hygienic, so a function named `item`, `input` or `out` is still
+/// the function where it is called.
+fn body(ident: &Ident, vis: &syn::Visibility, view: &StageFn, options: &Options) -> TokenStream {
+    let p = quote!(::pipeline::__private);
+    let local = |name: &str| Ident::new(name, Span::mixed_site());
+    let (out, input, item) = (local("out"), local("input"), local("item"));
+    let names: Vec<Ident> = (0..view.args.len())
+        .map(|i| format_ident!("arg{}", i, span = Span::mixed_site()))
+        .collect();
+    let result = quote!(::core::result::Result<(), #p::BoxError>);
+    let value = view.ret.value();
+    let error = error_type(view);
+    // The function's value, with a `Result`'s error boxed (the error type is checked
+    // on its own tokens). `passed` are its arguments after the input.
+    let call = |first: Option<&Ident>, passed: &[TokenStream]| {
+        let call = match first {
+            Some(first) => quote!(#ident(#first #(, #passed)*)),
+            None => quote!(#ident(#(#passed),*)),
+        };
+        match &error {
+            Some(error) => {
+                let span = error.span();
+                quote_spanned!(span=> <#error as #p::StageError>::into_box(#call))
+            }
+            None => quote!(::core::result::Result::<_, #p::BoxError>::Ok(#call)),
         }
     };
-    // A stream-form worker makes its arguments on its own thread, then calls the function.
-    let resolve = view.args.iter().zip(names).map(|(a, n)| match a.pass {
-        Pass::RefMut => quote!(let mut #n = #n.resolve();),
-        _ => quote!(let #n = #n.resolve();),
-    });
-    let resolve = quote! {
-        let (#(#names,)*) = self.__args;
-        #(#resolve)*
+    // A worker that runs the function once makes its arguments on its own thread first.
+    let resolve = {
+        let each = view.args.iter().zip(&names).map(|(a, n)| match a.pass {
+            Pass::RefMut => quote!(let mut #n = #n.resolve();),
+            _ => quote!(let #n = #n.resolve();),
+        });
+        quote! {
+            let (#(#names,)*) = self.__args;
+            #(#each)*
+        }
     };
-    let pass: Vec<TokenStream> = view
+    let passed: Vec<TokenStream> = view
         .args
         .iter()
-        .zip(names)
+        .zip(&names)
         .map(|(a, n)| match a.pass {
             Pass::Owned => quote!(#n),
             Pass::Ref => quote!(&#n),
             Pass::RefMut => quote!(&mut #n),
         })
         .collect();
-    let value = view.ret.value();
+    // The items a producer or stream-form stage returns, fed into `out`, checked to be
+    // an iterator on the return type's tokens; `fallible` items are checked on the
+    // option.
+    let feed = |items: TokenStream| match &options.fallible {
+        Some(key) => quote_spanned!(key.span()=> #p::feed_results(#items?, #out)),
+        None => {
+            let span = value.span();
+            quote_spanned!(span=> <_ as #p::Items>::feed(#items?, #out))
+        }
+    };
+    let item_ty = || {
+        let item = match item_type(value).expect("checked by StageFn::from_syn") {
+            Some(item) => quote!(#item),
+            None => quote_spanned!(value.span()=> <#value as #p::Items>::Item),
+        };
+        match &options.fallible {
+            Some(key) => quote_spanned!(key.span()=> <#item as #p::FallibleItem>::Ok),
+            None => item,
+        }
+    };
     match (&view.kind, &view.input) {
         (Kind::Producer, _) => {
-            let item = item(value);
+            let item = item_ty();
+            let feed = feed(call(None, &passed));
             quote! {
                 impl #p::Produce for #ident {
                     type Item = #item;
-                    fn produce(self, out: &mut #p::Output<Self::Item>) -> #result {
+                    fn produce(self, #out: &mut #p::Output<Self::Item>) -> #result {
                         #resolve
-                        #feed(#ident(#(#pass),*), out)
+                        #feed
                     }
                 }
             }
         }
-        (Kind::Stage, Some(Input::Stream(input))) => {
-            let item = item(value);
+        (Kind::Stage, Some(Input::Stream(input_ty))) => {
+            let item = item_ty();
+            let feed = feed(call(Some(&input), &passed));
             quote! {
                 impl #p::Transform for #ident {
-                    type In = #input;
+                    type In = #input_ty;
                     type Out = #item;
-                    fn transform(self, input: #p::Input<Self::In>, out: &mut #p::Output<Self::Out>) -> #result {
+                    fn transform(self, #input: #p::Input<Self::In>, #out: &mut #p::Output<Self::Out>) -> #result {
                         #resolve
-                        #feed(#ident(input, #(#pass),*), out)
+                        #feed
                     }
                 }
             }
         }
-        (Kind::Stage, Some(Input::Item(input))) => {
+        (Kind::Stage, Some(Input::Item(input_ty))) => {
+            // Each call gets a clone of an owned argument, checked on its type; a
+            // reference to the worker's own value otherwise.
+            let passed: Vec<TokenStream> = view
+                .args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let i = syn::Index::from(i);
+                    match a.pass {
+                        Pass::Owned => {
+                            let ty = &a.ty;
+                            let each = quote_spanned!(ty.span()=> <#ty as #p::CloneEachItem>::each);
+                            quote!(#each(&self.#i))
+                        }
+                        Pass::Ref => quote!(&self.#i),
+                        Pass::RefMut => quote!(&mut self.#i),
+                    }
+                })
+                .collect();
+            let call = call(Some(&item), &passed);
             let emit = match view.ret {
-                Return::Plain(_) => quote!(#p::emit),
-                Return::Option(_) => quote!(#p::emit_option),
-                Return::Result(_) => quote!(#p::emit_result),
-                Return::ResultOption(_) => quote!(#p::emit_result_option),
+                Return::Option(_) | Return::ResultOption(..) => quote!(#call),
+                _ => quote!(::core::result::Result::map(#call, ::core::option::Option::Some)),
             };
             let stored = view.args.iter().map(|a| &a.stored);
-            let indices = (0..names.len()).map(syn::Index::from);
-            let pass = view.args.iter().zip(indices).map(|(a, i)| match a.pass {
-                Pass::Owned => {
-                    let ty = &a.ty;
-                    let each = quote_spanned!(ty.span()=> <#ty as #p::CloneEachItem>::each);
-                    quote!(#each(&self.#i))
-                }
-                Pass::Ref => quote!(&self.#i),
-                Pass::RefMut => quote!(&mut self.#i),
-            });
             quote! {
                 /// One worker of the stage: its arguments, made on its own thread.
                 #vis struct __PipelineWorker(#(#stored,)*);
 
                 impl #p::ItemStage for #ident {
-                    type In = #input;
+                    type In = #input_ty;
                     type Out = #value;
                     type Worker = __PipelineWorker;
                     fn start(self) -> __PipelineWorker {
@@ -326,33 +486,46 @@ fn body(
                 }
 
                 impl #p::MapItem for __PipelineWorker {
-                    type In = #input;
+                    type In = #input_ty;
                     type Out = #value;
                     #[inline]
-                    fn map(&mut self, item: Self::In) -> ::core::result::Result<::core::option::Option<Self::Out>, #p::BoxError> {
-                        #emit(#ident(item, #(#pass),*))
+                    fn map(&mut self, #item: Self::In) -> ::core::result::Result<::core::option::Option<Self::Out>, #p::BoxError> {
+                        #emit
                     }
                 }
             }
         }
-        (_, input) => {
-            let Some(Input::Stream(input)) = input else {
+        (_, input_view) => {
+            let Some(Input::Stream(input_ty)) = input_view else {
                 unreachable!("checked by StageFn::from_syn")
             };
-            let finish = match view.ret {
-                Return::Result(_) => quote!(#p::try_finish),
-                _ => quote!(#p::finish),
-            };
+            let call = call(Some(&input), &passed);
             quote! {
                 impl #p::Consume for #ident {
-                    type In = #input;
+                    type In = #input_ty;
                     type Output = #value;
-                    fn consume(self, input: #p::Input<Self::In>) -> ::core::result::Result<Self::Output, #p::BoxError> {
+                    fn consume(self, #input: #p::Input<Self::In>) -> ::core::result::Result<Self::Output, #p::BoxError> {
                         #resolve
-                        #finish(#ident(input, #(#pass),*))
+                        #call
                     }
                 }
             }
         }
     }
+}
+
+/// `#[derive(StageItems)]`: the items in the type's `#[stage_items(..)]` attribute.
+pub(crate) fn stage_items(input: TokenStream) -> TokenStream {
+    let item: syn::DeriveInput = match syn::parse2(input) {
+        Ok(item) => item,
+        Err(e) => return e.to_compile_error(),
+    };
+    item.attrs
+        .iter()
+        .filter(|a| a.path().is_ident("stage_items"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::List(list) => Some(list.tokens.clone()),
+            _ => None,
+        })
+        .collect()
 }

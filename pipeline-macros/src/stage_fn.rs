@@ -4,8 +4,8 @@ use proc_macro2::Span;
 use quote::quote;
 use syn::spanned::Spanned;
 use syn::{
-    FnArg, GenericArgument, GenericParam, ItemFn, PathArguments, ReturnType, Type, TypeParamBound,
-    WherePredicate,
+    FnArg, GenericArgument, GenericParam, ItemFn, PatType, PathArguments, ReturnType, Type,
+    TypeParamBound, WherePredicate,
 };
 
 /// Which attribute was written.
@@ -40,17 +40,21 @@ pub(crate) enum Return {
     Plain(Type),
     /// `Option<T>` (item form only: `None` drops the item).
     Option(Type),
-    /// `Result<T, E>` (by default, any type whose last path segment is `Result`).
-    Result(Type),
+    /// `Result<T, E>` (by default, any type whose last path segment is `Result`), with
+    /// `E` when it is written out (`io::Result<T>` leaves it to the alias).
+    Result(Type, Option<Box<Type>>),
     /// `Result<Option<T>, E>` (item form only: `Err` fails, `None` drops the item).
-    ResultOption(Type),
+    ResultOption(Type, Option<Box<Type>>),
 }
 
 impl Return {
     /// The value type: `T` of each shape.
     pub fn value(&self) -> &Type {
         match self {
-            Return::Plain(t) | Return::Option(t) | Return::Result(t) | Return::ResultOption(t) => t,
+            Return::Plain(t)
+            | Return::Option(t)
+            | Return::Result(t, _)
+            | Return::ResultOption(t, _) => t,
         }
     }
 }
@@ -67,7 +71,8 @@ pub(crate) enum Returns {
 /// How a parameter after the input is passed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Pass {
-    /// `k: T`: moved in (stream form), cloned for each call (item form).
+    /// `k: T` (or `k: &'static T`): moved in (stream form), cloned for each call (item
+    /// form).
     Owned,
     /// `table: &T`: a reference to the worker's own `T::Owned`.
     Ref,
@@ -76,10 +81,12 @@ pub(crate) enum Pass {
 }
 
 /// A parameter after the input: an argument written in `pipeline!`.
-pub(crate) struct Param {
-    pub pass: Pass,
+pub(crate) struct Arg {
+    /// As written, `k: u64`, for messages.
+    pub text: String,
     /// The parameter's type as written.
     pub ty: Type,
+    pub pass: Pass,
     /// What the stage stores, and what `pipeline!` is given: `T` for `T` and `&mut T`,
     /// `T::Owned` for `&T` (`String` for `&str`).
     pub stored: Type,
@@ -90,7 +97,9 @@ pub(crate) struct StageFn {
     pub kind: Kind,
     pub input: Option<Input>,
     /// The parameters after the input: the arguments in `pipeline!`.
-    pub args: Vec<Param>,
+    pub args: Vec<Arg>,
+    /// The return type as written (`()` when there is none).
+    pub output: Type,
     pub ret: Return,
 }
 
@@ -137,9 +146,15 @@ impl StageFn {
                 FnArg::Typed(p) => {
                     if has_impl_trait(&p.ty) {
                         errors.push(p.ty.span(), "an argument of a stage must have a concrete type: the stage keeps it for each worker");
+                        continue;
                     }
                     match param(&p.ty) {
-                        Ok(param) => args.push(param),
+                        Ok((pass, stored)) => args.push(Arg {
+                            text: source_text(p),
+                            ty: (*p.ty).clone(),
+                            pass,
+                            stored,
+                        }),
                         Err(e) => errors.0.push(e),
                     }
                 }
@@ -156,14 +171,15 @@ impl StageFn {
                 errors.push(param.span(), "a stage function cannot be generic, except over its input iterator (`I: Iterator<Item = T>`)");
             }
         }
-        let ret = match &sig.output {
-            ReturnType::Default => Return::Plain(syn::parse_quote!(())),
-            ReturnType::Type(_, ty) => classify(
-                ty,
-                kind == Kind::Stage && matches!(input, Some(Input::Item(_))),
-                returns,
-            ),
+        let output: Type = match &sig.output {
+            ReturnType::Default => syn::parse_quote!(()),
+            ReturnType::Type(_, ty) => (**ty).clone(),
         };
+        let item_form = kind == Kind::Stage && matches!(input, Some(Input::Item(_)));
+        // `returns = option` outside the item form is the attribute's error to report.
+        let returns =
+            returns.filter(|r| item_form || matches!(r, Returns::Value | Returns::Result));
+        let ret = classify(&output, item_form, returns);
         let streams_out = matches!(
             (kind, &input),
             (Kind::Producer, _) | (Kind::Stage, Some(Input::Stream(_)))
@@ -171,6 +187,14 @@ impl StageFn {
         if streams_out {
             if let Err(e) = item_type(ret.value()) {
                 errors.0.push(e);
+            } else if let Some(name) = plain_value(ret.value()) {
+                errors.push(
+                    ret.value().span(),
+                    &format!(
+                        "`{name}` is not an iterator, so it cannot be a #[{}]'s items: return them as `impl Iterator<Item = T>`, or any `IntoIterator` such as `Vec<T>`",
+                        kind.attribute()
+                    ),
+                );
             }
         }
         if let Type::ImplTrait(t) = ret.value() {
@@ -185,6 +209,7 @@ impl StageFn {
             kind,
             input,
             args,
+            output,
             ret,
         })
     }
@@ -214,73 +239,75 @@ impl Errors {
     }
 }
 
-/// The last path segment's name and its first type argument: `("Result", Some(T))`
-/// for `io::Result<T>`.
-fn last_segment(ty: &Type) -> Option<(String, Option<Type>)> {
+/// The last path segment's name and its type arguments: `("Result", [T])` for
+/// `io::Result<T>`.
+fn last_segment(ty: &Type) -> Option<(String, Vec<Type>)> {
     let Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;
-    let first_arg = match &last.arguments {
-        PathArguments::AngleBracketed(a) => a.args.iter().find_map(|a| match a {
-            GenericArgument::Type(t) => Some(t.clone()),
-            _ => None,
-        }),
-        _ => None,
+    let types = match &last.arguments {
+        PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     };
-    Some((last.ident.to_string(), first_arg))
+    Some((last.ident.to_string(), types))
 }
 
 /// The shape of a return type. Unless `returns` says otherwise, by the name of its
 /// last path segment: `Result` (`io::Result<T>`, `fmt::Result`) is fallible, and in
 /// the item form (`item_form`) `Option<T>` filters and `Result<Option<T>, E>` does
 /// both. The value type of a `Result` is its first type argument, or `Fallible::Ok`
-/// of the type where it has none (an alias such as `fmt::Result`).
+/// where it has none (an alias such as `fmt::Result`).
 fn classify(ty: &Type, item_form: bool, returns: Option<Returns>) -> Return {
     let last = last_segment(ty);
     let named = |name: &str| last.as_ref().is_some_and(|(n, _)| n == name);
-    let inner = |ty: &Type| match last_segment(ty) {
-        Some((_, Some(inner))) => inner,
-        _ => syn::parse_quote!(<#ty as ::pipeline::__private::Fallible>::Ok),
+    let args = last.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
+    let ok = match args.first() {
+        Some(ok) => ok.clone(),
+        None => syn::parse_quote!(<#ty as ::pipeline::__private::Fallible>::Ok),
+    };
+    let error = args.get(1).cloned().map(Box::new);
+    let inner_option = |ok: &Type| match last_segment(ok) {
+        Some((name, inner)) if name == "Option" && inner.len() == 1 => Some(inner[0].clone()),
+        _ => None,
     };
     let returns = returns.unwrap_or(if named("Result") {
-        let ok = inner(ty);
-        match last_segment(&ok) {
-            Some((name, Some(_))) if item_form && name == "Option" => Returns::ResultOption,
+        match inner_option(&ok) {
+            Some(_) if item_form => Returns::ResultOption,
             _ => Returns::Result,
         }
-    } else if item_form && named("Option") && last.as_ref().is_some_and(|(_, a)| a.is_some()) {
+    } else if item_form && named("Option") && !args.is_empty() {
         Returns::Option
     } else {
         Returns::Value
     });
     match returns {
         Returns::Value => Return::Plain(ty.clone()),
-        Returns::Option => Return::Option(match last {
-            Some((_, Some(inner))) => inner,
-            _ => syn::parse_quote!(<#ty as ::pipeline::__private::Optional>::Some),
+        Returns::Option => Return::Option(match args.first() {
+            Some(inner) => inner.clone(),
+            None => syn::parse_quote!(<#ty as ::pipeline::__private::Optional>::Some),
         }),
-        Returns::Result => Return::Result(inner(ty)),
-        Returns::ResultOption => {
-            let ok = inner(ty);
-            Return::ResultOption(match last_segment(&ok) {
-                Some((_, Some(inner))) => inner,
-                _ => syn::parse_quote!(<#ok as ::pipeline::__private::Optional>::Some),
-            })
-        }
+        Returns::Result => Return::Result(ok, error),
+        Returns::ResultOption => Return::ResultOption(
+            inner_option(&ok).unwrap_or_else(
+                || syn::parse_quote!(<#ok as ::pipeline::__private::Optional>::Some),
+            ),
+            error,
+        ),
     }
 }
 
-/// A parameter after the input, by how it is passed.
-fn param(ty: &Type) -> syn::Result<Param> {
+/// How a parameter after the input is passed, and what the stage stores for it.
+fn param(ty: &Type) -> syn::Result<(Pass, Type)> {
     // A `&'static T` is a value like any other, given as it is.
     let r = match ty {
         Type::Reference(r) if !r.lifetime.as_ref().is_some_and(|l| l.ident == "static") => r,
-        _ => {
-            return Ok(Param {
-                pass: Pass::Owned,
-                ty: ty.clone(),
-                stored: ty.clone(),
-            })
-        }
+        _ => return Ok((Pass::Owned, ty.clone())),
     };
     if let Some(lifetime) = &r.lifetime {
         if lifetime.ident != "_" {
@@ -291,25 +318,16 @@ fn param(ty: &Type) -> syn::Result<Param> {
         }
     }
     let elem = &*r.elem;
+    let vec = |item: &Type| -> Type { syn::parse_quote!(::std::vec::Vec<#item>) };
     if r.mutability.is_some() {
         let stored = match elem {
-            Type::Slice(s) => {
-                let item = &s.elem;
-                syn::parse_quote!(::std::vec::Vec<#item>)
-            }
+            Type::Slice(s) => vec(&s.elem),
             _ => elem.clone(),
         };
-        return Ok(Param {
-            pass: Pass::RefMut,
-            ty: ty.clone(),
-            stored,
-        });
+        return Ok((Pass::RefMut, stored));
     }
     let stored = match elem {
-        Type::Slice(s) => {
-            let item = &s.elem;
-            syn::parse_quote!(::std::vec::Vec<#item>)
-        }
+        Type::Slice(s) => vec(&s.elem),
         Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
             syn::parse_quote!(::std::string::String)
         }
@@ -330,11 +348,7 @@ fn param(ty: &Type) -> syn::Result<Param> {
         }
         _ => elem.clone(),
     };
-    Ok(Param {
-        pass: Pass::Ref,
-        ty: ty.clone(),
-        stored,
-    })
+    Ok((Pass::Ref, stored))
 }
 
 /// Whether `path` is `name` alone or ends in `std::..::name`.
@@ -397,21 +411,121 @@ fn generic_name(first: Option<&FnArg>) -> Option<syn::Ident> {
 }
 
 /// The item type of a returned `IntoIterator`: written out for `impl Iterator<Item = T>`,
-/// else `<R as IntoIterator>::Item`.
-pub(crate) fn item_type(ret: &Type) -> syn::Result<Type> {
+/// else `None`, for `<R as Items>::Item`.
+pub(crate) fn item_type(ret: &Type) -> syn::Result<Option<Type>> {
     match ret {
-        Type::ImplTrait(t) => item_binding(&t.bounds).ok_or_else(|| {
+        Type::ImplTrait(t) => item_binding(&t.bounds).map(Some).ok_or_else(|| {
             syn::Error::new(
                 t.span(),
                 "cannot tell the item type: return `impl Iterator<Item = T>` (or a type that is `IntoIterator`)",
             )
         }),
-        _ => Ok(syn::parse_quote!(<#ret as ::core::iter::IntoIterator>::Item)),
+        _ => Ok(None),
     }
 }
 
+/// The name of a type that is plainly one value, not an iterator: a number, `bool`,
+/// `char`, `String`, `()`. Other types are checked by the compiler.
+fn plain_value(ty: &Type) -> Option<String> {
+    const VALUES: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64", "bool", "char", "String",
+    ];
+    match ty {
+        Type::Tuple(t) if t.elems.is_empty() => Some("()".to_owned()),
+        Type::Path(p) if p.qself.is_none() => {
+            let ident = p.path.get_ident()?.to_string();
+            VALUES.contains(&ident.as_str()).then_some(ident)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `impl Trait` appears anywhere in the type.
 fn has_impl_trait(ty: &Type) -> bool {
-    quote!(#ty).to_string().contains("impl ")
+    match ty {
+        Type::ImplTrait(_) => true,
+        Type::Array(t) => has_impl_trait(&t.elem),
+        Type::Group(t) => has_impl_trait(&t.elem),
+        Type::Paren(t) => has_impl_trait(&t.elem),
+        Type::Ptr(t) => has_impl_trait(&t.elem),
+        Type::Reference(t) => has_impl_trait(&t.elem),
+        Type::Slice(t) => has_impl_trait(&t.elem),
+        Type::Tuple(t) => t.elems.iter().any(has_impl_trait),
+        Type::Path(t) => {
+            t.qself.as_ref().is_some_and(|q| has_impl_trait(&q.ty))
+                || t.path
+                    .segments
+                    .iter()
+                    .any(|s| arguments_have_impl_trait(&s.arguments))
+        }
+        Type::BareFn(t) => {
+            t.inputs.iter().any(|a| has_impl_trait(&a.ty))
+                || matches!(&t.output, ReturnType::Type(_, r) if has_impl_trait(r))
+        }
+        Type::TraitObject(t) => t.bounds.iter().any(|b| match b {
+            TypeParamBound::Trait(t) => t
+                .path
+                .segments
+                .iter()
+                .any(|s| arguments_have_impl_trait(&s.arguments)),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+fn arguments_have_impl_trait(arguments: &PathArguments) -> bool {
+    match arguments {
+        PathArguments::None => false,
+        PathArguments::AngleBracketed(a) => a.args.iter().any(|a| match a {
+            GenericArgument::Type(t) => has_impl_trait(t),
+            GenericArgument::AssocType(b) => has_impl_trait(&b.ty),
+            _ => false,
+        }),
+        PathArguments::Parenthesized(p) => {
+            p.inputs.iter().any(has_impl_trait)
+                || matches!(&p.output, ReturnType::Type(_, r) if has_impl_trait(r))
+        }
+    }
+}
+
+/// `k: u64` as the user wrote it, or as tokens where the source is not at hand.
+fn source_text(param: &PatType) -> String {
+    match (
+        param.pat.span().source_text(),
+        param.ty.span().source_text(),
+    ) {
+        (Some(pat), Some(ty)) => format!("{pat}: {ty}"),
+        _ => {
+            let (pat, ty) = (&param.pat, &param.ty);
+            tidy(&quote!(#pat: #ty).to_string())
+        }
+    }
+}
+
+/// Token text with the spaces `to_string` puts around punctuation removed.
+fn tidy(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("( ", "("),
+        (" )", ")"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+        (" :", ":"),
+    ] {
+        out = out.replace(from, to);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -443,7 +557,7 @@ mod tests {
         .unwrap();
         assert!(matches!(&s.input, Some(Input::Stream(t)) if text(t) == "u64"));
         assert_eq!(s.args.len(), 1);
-        assert_eq!(text(&item_type(s.ret.value()).unwrap()), "String");
+        assert_eq!(text(&item_type(s.ret.value()).unwrap().unwrap()), "String");
 
         let g = view(
             Kind::Stage,
@@ -457,15 +571,47 @@ mod tests {
         assert!(matches!(i.ret, Return::Option(_)));
 
         let r = view(Kind::Stage, "fn f(line: String) -> io::Result<u64> { }").unwrap();
-        assert!(matches!(&r.ret, Return::Result(t) if text(t) == "u64"));
+        assert!(matches!(&r.ret, Return::Result(t, None) if text(t) == "u64"));
+        let r = view(Kind::Stage, "fn f(line: String) -> Result<u64, Bad> { }").unwrap();
+        assert!(matches!(&r.ret, Return::Result(_, Some(e)) if text(e) == "Bad"));
     }
 
     #[test]
     fn producers_may_return_any_into_iterator() {
         let p = view(Kind::Producer, "fn f(n: u64) -> Vec<u64> { }").unwrap();
-        assert!(text(&item_type(p.ret.value()).unwrap()).contains("IntoIterator"));
+        assert!(item_type(p.ret.value()).unwrap().is_none());
         let bad = view(Kind::Producer, "fn f() -> impl Clone { }");
         assert!(bad.is_err());
+        let number = view(Kind::Producer, "fn f(n: u64) -> u64 { }");
+        assert!(number.is_err_and(|e| e.to_string().contains("`u64` is not an iterator")));
+        let result = view(
+            Kind::Stage,
+            "fn f(x: impl Iterator<Item = u8>) -> Result<String, E> { }",
+        );
+        assert!(result.is_err_and(|e| e.to_string().contains("`String` is not an iterator")));
+    }
+
+    #[test]
+    fn impl_trait_is_found_anywhere_in_an_argument() {
+        assert!(view(Kind::Stage, "fn f(x: u64, v: Vec<Simpl>) -> u64 { }").is_ok());
+        assert!(view(Kind::Stage, "fn f(x: u64, v: Vec<impl Clone>) -> u64 { }").is_err());
+        assert!(view(
+            Kind::Stage,
+            "fn f(x: u64, v: (u8, [impl Clone; 2])) -> u64 { }"
+        )
+        .is_err());
+        assert!(view(Kind::Stage, "fn f(x: u64, v: fn(impl Clone)) -> u64 { }").is_err());
+    }
+
+    #[test]
+    fn arguments_keep_their_text_for_messages() {
+        let s = view(
+            Kind::Stage,
+            "fn f(x: u64, k: Vec<u8>, (a, b): (u8, u8)) -> u64 { }",
+        )
+        .unwrap();
+        let texts: Vec<&str> = s.args.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(texts, ["k: Vec<u8>", "(a, b): (u8, u8)"]);
     }
 
     #[test]
@@ -482,7 +628,7 @@ mod tests {
     fn references_store_what_they_borrow() {
         let s = view(
             Kind::Stage,
-            "fn f(x: u64, a: &str, b: &[u8], c: &Path, d: &HashMap<u64, u64>, e: &mut Vec<u8>, k: u8) -> u64 { }",
+            "fn f(x: u64, a: &str, b: &[u8], c: &Path, d: &HashMap<u64, u64>, e: &mut [u8], k: u8, s: &'static str) -> u64 { }",
         )
         .unwrap();
         let stored: Vec<String> = s.args.iter().map(|p| text(&p.stored)).collect();
@@ -493,8 +639,9 @@ mod tests {
                 ":: std :: vec :: Vec < u8 >",
                 ":: std :: path :: PathBuf",
                 "HashMap < u64 , u64 >",
-                "Vec < u8 >",
-                "u8"
+                ":: std :: vec :: Vec < u8 >",
+                "u8",
+                "& 'static str",
             ]
         );
         let passes: Vec<Pass> = s.args.iter().map(|p| p.pass).collect();
@@ -506,6 +653,7 @@ mod tests {
                 Pass::Ref,
                 Pass::Ref,
                 Pass::RefMut,
+                Pass::Owned,
                 Pass::Owned
             ]
         );
@@ -515,29 +663,29 @@ mod tests {
     fn return_types_by_name_or_as_told() {
         let i = |src: &str| view(Kind::Stage, src).unwrap().ret;
         assert!(
-            matches!(i("fn f(x: u64) -> io::Result<Option<u64>> { }"), Return::ResultOption(t) if text(&t) == "u64")
+            matches!(i("fn f(x: u64) -> io::Result<Option<u64>> { }"), Return::ResultOption(t, _) if text(&t) == "u64")
         );
         assert!(
-            matches!(i("fn f(x: u64) -> fmt::Result { }"), Return::Result(t) if text(&t).contains("Fallible"))
+            matches!(i("fn f(x: u64) -> fmt::Result { }"), Return::Result(t, None) if text(&t).contains("Fallible"))
         );
         assert!(matches!(
             i("fn f(x: u64) -> Parsed<u64> { }"),
             Return::Plain(_)
         ));
         assert!(
-            matches!(view_as("fn f(x: u64) -> Parsed { }", Returns::Result), Return::Result(t) if text(&t).contains("Fallible"))
+            matches!(view_as("fn f(x: u64) -> Parsed { }", Returns::Result), Return::Result(t, _) if text(&t).contains("Fallible"))
         );
         assert!(
-            matches!(view_as("fn f(x: u64) -> Parsed<u64> { }", Returns::Result), Return::Result(t) if text(&t) == "u64")
+            matches!(view_as("fn f(x: u64) -> Parsed<u64> { }", Returns::Result), Return::Result(t, _) if text(&t) == "u64")
         );
         assert!(
-            matches!(view_as("fn f(x: u64) -> Result<Option<u64>, E> { }", Returns::Result), Return::Result(t) if text(&t) == "Option < u64 >")
+            matches!(view_as("fn f(x: u64) -> Result<Option<u64>, E> { }", Returns::Result), Return::Result(t, _) if text(&t) == "Option < u64 >")
         );
         assert!(matches!(
             view_as("fn f(x: u64) -> fmt::Result { }", Returns::Value),
             Return::Plain(_)
         ));
         let p = view(Kind::Producer, "fn f() -> io::Result<Vec<Option<u64>>> { }").unwrap();
-        assert!(matches!(p.ret, Return::Result(_)));
+        assert!(matches!(p.ret, Return::Result(..)));
     }
 }

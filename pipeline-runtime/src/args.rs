@@ -253,26 +253,6 @@ impl<T, E: Into<BoxError>> FallibleItem for Result<T, E> {
     }
 }
 
-/// A function's return value that is a `Result`, whatever its type is called (an
-/// alias, `fmt::Result`): its `Ok` type.
-#[diagnostic::on_unimplemented(
-    message = "`returns = result` needs a `Result<T, E>`, and this function returns `{Self}`",
-    label = "not a `Result`"
-)]
-pub trait Fallible {
-    /// `T`.
-    type Ok;
-    /// The value as a `Result`.
-    fn into_result(self) -> Result<Self::Ok, BoxError>;
-}
-
-impl<T, E: Into<BoxError>> Fallible for Result<T, E> {
-    type Ok = T;
-    fn into_result(self) -> Result<T, BoxError> {
-        self.map_err(Into::into)
-    }
-}
-
 /// [`feed`](crate::feed) for a `fallible` stage: `Ok(t)` flows on as `t`, and an `Err`
 /// fails the worker with it.
 pub fn feed_results<I>(
@@ -289,28 +269,6 @@ where
         }
     }
     Ok(())
-}
-
-/// [`feed_results`] for a function that returns `Result<impl IntoIterator, E>`.
-pub fn try_feed_results<R>(
-    items: R,
-    out: &mut Output<<<R::Ok as IntoIterator>::Item as FallibleItem>::Ok>,
-) -> Result<(), BoxError>
-where
-    R: Fallible,
-    R::Ok: IntoIterator,
-    <R::Ok as IntoIterator>::Item: FallibleItem,
-{
-    feed_results(items.into_result()?, out)
-}
-
-/// An item-form stage's `Result<Option<U>, E>` return: `Err` fails the run, `None`
-/// drops the item.
-pub fn emit_result_option<U, R>(value: R) -> Result<Option<U>, BoxError>
-where
-    R: Fallible<Ok = Option<U>>,
-{
-    value.into_result()
 }
 
 /// A function's return value that is an `Option`, whatever its type is called: its

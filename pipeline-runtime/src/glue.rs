@@ -1,13 +1,43 @@
 //! What the expansions of `#[producer]`, `#[stage]`, `#[consumer]` and `pipeline!`
 //! call. Not public API: reached only through `pipeline::__private`.
 //!
-//! Each stage type names its kind; the position it takes in `pipeline!` (first,
-//! middle, last, end of a broadcast branch) is a trait implemented for the kinds
-//! that may stand there. For the kinds that may not, the impl requires a trait that
-//! nothing implements, whose `on_unimplemented` message says what is wrong, so one
-//! mistake gives one error on the user's tokens.
+//! # How a mistake becomes one error on the user's tokens
+//!
+//! Every check that can fail is a trait obligation written by the expansion as a
+//! qualified path (`<S as TakesInput<..>>::ok()`), spanned on the user's tokens, on a
+//! trait whose `on_unimplemented` says what is wrong. Written that way, rustc reports
+//! the obligation alone: no "required by a bound in" note pointing here. Each such
+//! trait has one blanket impl over its `Self`, so rustc lists no "other types that
+//! implement" it either; where the blanket impl needs a bound of its own
+//! (`Clone`, `Into<BoxError>`), `do_not_recommend` makes rustc report the obligation
+//! with our message instead of the bare bound.
+//!
+//! The methods that build the pipeline (`StageDef::head`, `then`, `last`, `branch`)
+//! are implemented for every kind of stage, so they never fail themselves, and a
+//! type that is no stage fails on them with the same obligation, `S: StageDef`, as
+//! everywhere else: rustc reports it once. For a kind refused in a position (a
+//! consumer with a successor), the check beside the call has already failed; the
+//! call's result type is then left free, inferred from what follows or left
+//! ambiguous, and rustc reports nothing more about it.
+//!
+//! The arguments of a stage are checked against the stage's own trait, generated
+//! by the attribute with a message that names the function and its parameters:
+//! [`GIVEN`] is coerced to `&dyn Arguments<N, _>` for the `N` arguments given, and
+//! only the right `N` is implemented. The coerced reference then turns the
+//! arguments into the stage's `Args` ([`StageDef::construct`]), so a wrong count
+//! gives that error alone, and a wrong type the usual `expected u64, found &str`
+//! on the argument.
+//!
+//! What the attributes generate is listed in `pipeline::__private`, and
+//! `tests/expand/` shows it for one input of each kind.
 
-use crate::{BoxError, Consume, ItemStage, Join, Options, Pipeline, Produce, Stream, Transform};
+// `do_not_recommend` is stable since Rust 1.85; older compilers ignore it.
+#![allow(unknown_or_malformed_diagnostic_attributes)]
+
+use crate::{
+    BoxError, Consume, ItemStage, Join, Options, Output, Pipeline, Produce, Stream, Transform,
+};
+use std::fmt;
 use std::marker::PhantomData;
 
 /// Implemented by every stage type the attribute macros generate.
@@ -18,22 +48,115 @@ use std::marker::PhantomData;
 )]
 pub trait StageDef: Sized {
     /// `ProducerKind`, `StreamKind`, `ItemKind`, `ConsumerKind` or `ConsumersKind`.
-    type Kind;
+    type Kind: Kind;
     /// The stage function's parameters after the input, as a tuple.
     type Args;
+    /// What the stage reads: its items' type (`()` for a producer).
+    type In;
+    /// `dyn Arguments<N, G>`: implemented for the right number `N` of arguments only.
+    type Given<const N: usize, G>: ?Sized + Ctor<G, Self>;
+    /// The same for exactly one argument given (its message says "1 was given").
+    type GivenOne<G>: ?Sized + Ctor<G, Self>;
     /// The stage with its arguments, as written in `pipeline!`.
     fn new(args: Self::Args) -> Self;
     /// The attribute's options, evaluated now, unless `pipeline!` set others.
     fn options(&self) -> Options;
-    /// Replaces the options, for `stage[workers = n]` in `pipeline!`.
+    /// Replaces the options.
     fn set_options(&mut self, options: Options);
+    /// The stage with the `N` arguments given in `pipeline!`: `given` has been coerced
+    /// to `Given<N, G>`, which only the right `N` allows.
+    fn construct<const N: usize, G>(given: &Self::Given<N, G>, args: G) -> Self {
+        Self::new(given.args(args))
+    }
+    /// The same for one argument given.
+    fn construct_one<G>(given: &Self::GivenOne<G>, args: G) -> Self {
+        Self::new(given.args(args))
+    }
+    /// `stage[workers = .., name = ..]` in `pipeline!`: options set where the stage is used.
+    fn configure(mut self, adjust: impl FnOnce(Options) -> Options) -> Self {
+        let options = adjust(self.options());
+        self.set_options(options);
+        self
+    }
+
+    // Where the stage stands. These are methods, called as `<S as StageDef>::then`,
+    // so that a type that is no stage is one error on its name (the same obligation
+    // as everywhere else), not one more in a bound of a function here. Every kind
+    // implements every position; the checks beside these calls refuse the wrong ones.
+
+    /// Starts a flow: a producer.
+    fn head<T>(self) -> Chain<Self, T>
+    where
+        Self::Kind: Head<Self, T>,
+    {
+        chain(<Self::Kind as Head<Self, T>>::head(self))
+    }
+
+    /// A stage after `=>` that has a successor.
+    fn then<Up, T, U>(self, chain_so_far: Chain<Up, T>) -> Chain<Self, U>
+    where
+        Self::Kind: Then<Self, T, U>,
+    {
+        chain(<Self::Kind as Then<Self, T, U>>::then(
+            chain_so_far.stream,
+            self,
+        ))
+    }
+
+    /// The last stage of the pipeline.
+    fn last<Up, T, O>(self, chain_so_far: Chain<Up, T>) -> O
+    where
+        Self::Kind: Last<Self, T, O>,
+    {
+        <Self::Kind as Last<Self, T, O>>::last(chain_so_far.stream, self)
+    }
+
+    /// The consumer that ends a branch of the list that ends the pipeline.
+    fn branch<Up, T, R>(self, chain_so_far: Chain<Up, T>) -> Pipeline<R>
+    where
+        Self::Kind: Branch<Self, T, R>,
+    {
+        <Self::Kind as Branch<Self, T, R>>::branch(chain_so_far.stream, self)
+    }
 }
 
-/// `stage[workers = .., buffer = ..]` in `pipeline!`: options set where the stage is used.
-pub fn configure<S: StageDef>(mut stage: S, adjust: impl FnOnce(Options) -> Options) -> S {
-    let options = adjust(stage.options());
-    stage.set_options(options);
-    stage
+/// Turns the arguments given in `pipeline!` into the stage's `Args`; implemented by
+/// the attribute for its `dyn Arguments<N, G>`.
+pub trait Ctor<G, S: StageDef> {
+    /// The arguments, once their number is known to be right.
+    fn args(&self, given: G) -> S::Args;
+}
+
+/// What `pipeline!` coerces to `&S::Given<N, _>`: every `Arguments` trait with the
+/// right `N` is implemented for it.
+pub const GIVEN: &() = &();
+
+/// A flag of [`Kind`]: the position or option is allowed.
+#[derive(Debug)]
+pub enum Yes {}
+/// A flag of [`Kind`]: the position or option is refused.
+#[derive(Debug)]
+pub enum No {}
+/// [`Kind::Ordered`] of a stream-form stage.
+#[derive(Debug)]
+pub enum StreamForm {}
+
+/// Where a kind of stage may stand and which options it takes, as flags.
+pub trait Kind {
+    /// Starts a flow: a producer.
+    type Starts;
+    /// Takes input: anything but a producer.
+    type Reads;
+    /// Has items for a successor: anything but a consumer.
+    type Yields;
+    /// Ends a branch of the list that ends a pipeline: a consumer.
+    type Ends;
+    /// Reads items of a known type, so the edge into it is checked.
+    type Checked;
+    /// `Yes` for an item-form stage, `StreamForm` for a stream-form one, else `No`.
+    type Ordered;
+    /// May be given several workers where it is used: not a one-value consumer.
+    type Workers;
 }
 
 /// A `#[producer]`.
@@ -52,14 +175,134 @@ pub enum ConsumerKind {}
 #[derive(Debug)]
 pub enum ConsumersKind {}
 
+macro_rules! kind {
+    ($kind:ty: $starts:ty, $reads:ty, $yields:ty, $ends:ty, $checked:ty, $ordered:ty, $workers:ty) => {
+        impl Kind for $kind {
+            type Starts = $starts;
+            type Reads = $reads;
+            type Yields = $yields;
+            type Ends = $ends;
+            type Checked = $checked;
+            type Ordered = $ordered;
+            type Workers = $workers;
+        }
+    };
+}
+kind!(ProducerKind: Yes, No, Yes, No, No, No, Yes);
+kind!(StreamKind: No, Yes, Yes, No, Yes, StreamForm, Yes);
+kind!(ItemKind: No, Yes, Yes, No, Yes, Yes, Yes);
+kind!(ConsumerKind: No, Yes, No, Yes, Yes, No, No);
+kind!(ConsumersKind: No, Yes, No, Yes, Yes, No, Yes);
+
+/// The kind of a stage.
+pub type KindOf<S> = <S as StageDef>::Kind;
+/// What a stage reads.
+pub type InOf<S> = <S as StageDef>::In;
+/// Whether the edge into a stage is checked.
+pub type Checked<S> = <KindOf<S> as Kind>::Checked;
+/// Whether a stage may start a flow.
+pub type Starting<S> = <KindOf<S> as Kind>::Starts;
+/// Whether a stage takes input.
+pub type Reading<S> = <KindOf<S> as Kind>::Reads;
+/// Whether a stage has items for a successor.
+pub type Yielding<S> = <KindOf<S> as Kind>::Yields;
+/// Whether a stage may end a branch of the result list.
+pub type Ending<S> = <KindOf<S> as Kind>::Ends;
+/// Whether `ordered` applies to a stage.
+pub type Ordering<S> = <KindOf<S> as Kind>::Ordered;
+/// Whether a stage may be given several workers where it is used.
+pub type Working<S> = <KindOf<S> as Kind>::Workers;
+
+/// Checked at the start of a flow.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a producer, so it cannot start a pipeline",
+    label = "a flow starts with a #[producer] or a stream named by `let`"
+)]
+pub trait StartsFlow<Flag> {
+    /// Does nothing: naming it is the check.
+    fn ok() {}
+}
+impl<S> StartsFlow<Yes> for S {}
+
+/// Checked after `=>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a producer, so it cannot take input",
+    label = "a producer can only start a flow"
+)]
+pub trait TakesInput<Flag> {
+    /// Does nothing: naming it is the check.
+    fn ok() {}
+}
+impl<S> TakesInput<Yes> for S {}
+
+/// Checked for a stage with a successor.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a consumer, so nothing can follow it",
+    label = "a consumer ends a flow"
+)]
+pub trait HasSuccessor<Flag> {
+    /// Does nothing: naming it is the check.
+    fn ok() {}
+}
+impl<S> HasSuccessor<Yes> for S {}
+
+/// Checked at the end of a branch of the list that ends a pipeline.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` ends a branch of the result list but is not a consumer",
+    label = "each branch of a list that ends the pipeline must end in a #[consumer]",
+    note = "the pipeline's result is one value per branch; to merge the branches into one stream instead, follow the list with `=> stage`"
+)]
+pub trait EndsBranch<Flag> {
+    /// Does nothing: naming it is the check.
+    fn ok() {}
+}
+impl<S> EndsBranch<Yes> for S {}
+
+/// Checked for `ordered` written where a stage is used: not on a stream-form stage.
+#[diagnostic::on_unimplemented(
+    message = "`ordered` needs an item-form stage, and `{Self}` is stream-form",
+    label = "`{Self}` maps a whole stream per worker",
+    note = "no output of a stream-form stage can be traced back to the input it came from; write the stage as `fn(item: T) -> U` to keep the input order"
+)]
+pub trait OrderedItemForm<Flag> {
+    /// Does nothing: naming it is the check.
+    fn ok() {}
+}
+impl<S> OrderedItemForm<Yes> for S {}
+impl<S> OrderedItemForm<No> for S {}
+
+/// Checked for `ordered` written where a stage is used: only on a `#[stage]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be `ordered`: only an item-form #[stage] keeps its outputs in input order",
+    label = "not a #[stage]"
+)]
+pub trait OrderedStage<Flag> {
+    /// Does nothing: naming it is the check.
+    fn ok() {}
+}
+impl<S> OrderedStage<Yes> for S {}
+impl<S> OrderedStage<StreamForm> for S {}
+
+/// Checked for a literal `workers = n`, `n > 1`, written where a stage is used.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` returns one value, so it cannot run on several workers",
+    label = "several workers on a one-value consumer",
+    note = "give its #[consumer] attribute a `workers` option to get one value per worker, in a `Vec`"
+)]
+pub trait SeveralWorkers<Flag> {
+    /// Does nothing: naming it is the check.
+    fn ok() {}
+}
+impl<S> SeveralWorkers<Yes> for S {}
+
 /// The stream so far, remembering which stage yields it (`Up`) for error messages.
 pub struct Chain<Up, T> {
     stream: Stream<T>,
     up: PhantomData<fn() -> Up>,
 }
 
-impl<Up, T> std::fmt::Debug for Chain<Up, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<Up, T> fmt::Debug for Chain<Up, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Chain(..)")
     }
 }
@@ -71,383 +314,252 @@ fn chain<Up, T>(stream: Stream<T>) -> Chain<Up, T> {
     }
 }
 
-/// Holds when `Up`'s items are what `Down` reads.
+/// Checked on each edge: the items of `Up` are what `Down` reads (when `Down`'s
+/// input is known: not for a producer, whose own error is reported instead).
 #[diagnostic::on_unimplemented(
-    message = "`{Up}` yields `{Out}` but `{Down}` takes `{In}`",
+    message = "`{Up}` yields `{Self}` but `{Down}` takes `{In}`",
     label = "`{Down}` cannot read the items of `{Up}`"
 )]
-pub trait Edge<Up, Down, Out, In> {
-    /// The identity, once the types are known to be equal.
-    fn cast(stream: Stream<Out>) -> Stream<In>;
+pub trait Connects<Up, Down, In, Checked>: Sized {
+    /// The stream, as `Down`'s input.
+    fn connect(chain: Chain<Up, Self>) -> Chain<Up, In>;
 }
 
-impl<Up, Down, T> Edge<Up, Down, T, T> for () {
-    fn cast(stream: Stream<T>) -> Stream<T> {
-        stream
+impl<T, Up, Down> Connects<Up, Down, T, Yes> for T {
+    fn connect(chain: Chain<Up, T>) -> Chain<Up, T> {
+        chain
     }
 }
 
-/// Holds when the producers merged by a fan-in yield the same type.
-#[diagnostic::on_unimplemented(
-    message = "`{A}` yields `{TA}` but `{B}` yields `{TB}`",
-    label = "producers merged by a fan-in must yield the same type"
-)]
-pub trait SameItem<A, B, TA, TB> {
-    /// The identity, once the types are known to be equal.
-    fn cast(stream: Stream<TB>) -> Stream<TA>;
-}
-
-impl<A, B, T> SameItem<A, B, T, T> for () {
-    fn cast(stream: Stream<T>) -> Stream<T> {
-        stream
+impl<T, Up, Down, In> Connects<Up, Down, In, No> for T {
+    fn connect(_: Chain<Up, T>) -> Chain<Up, In> {
+        refused()
     }
 }
 
-/// Never implemented: the error for a stage that is not a producer in first place.
+/// Checked where streams are merged: they yield the same type.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a producer, so it cannot start a pipeline",
-    label = "a pipeline starts with a #[producer]"
+    message = "`{First}` yields `{Item}` but `{Other}` yields `{Self}`",
+    label = "streams merged by `[..]` must yield the same type"
 )]
-pub trait NotAProducer {
-    /// Never named: the refused positions yield it, so no second error follows.
-    type Refused;
+pub trait Merges<First, Item, Other>: Sized {
+    /// One stream of the items of both.
+    fn merge(first: Chain<First, Item>, other: Chain<Other, Self>) -> Chain<First, Item>;
 }
 
-/// Never implemented: the error for a producer after `=>`.
+impl<T: Send + 'static, First, Other> Merges<First, T, Other> for T {
+    fn merge(first: Chain<First, T>, other: Chain<Other, T>) -> Chain<First, T> {
+        chain(first.stream.merge(other.stream))
+    }
+}
+
+/// Checked where a stream is broadcast: each branch gets a clone of every item.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is a producer, so it cannot take input",
-    label = "a producer can only start a pipeline"
+    message = "`{T}` is not `Clone`, so its stream cannot be broadcast",
+    label = "each use of this stream gets its own clone of every `{T}`",
+    note = "a stream used by several branches (a list after `=>`, or a `let` name used more than once) clones each item for every branch"
 )]
-pub trait ProducerTakesNoInput {
-    /// Never named: the refused positions yield it, so no second error follows.
-    type Refused;
+pub trait Broadcast<T>: Sized {
+    /// `N` streams that each get every item.
+    fn split<const N: usize>(self) -> [Self; N];
 }
 
-/// Never implemented: the error for a consumer followed by `=>`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is a consumer, so nothing can follow it",
-    label = "a consumer ends a pipeline"
-)]
-pub trait ConsumerEndsPipeline {
-    /// Never named: the refused positions yield it, so no second error follows.
-    type Refused;
+#[diagnostic::do_not_recommend]
+impl<Up, T: Clone + Send + 'static> Broadcast<T> for Chain<Up, T> {
+    fn split<const N: usize>(self) -> [Self; N] {
+        self.stream.broadcast::<N>().map(chain)
+    }
 }
 
-/// Never implemented: the error for a broadcast branch that does not end in a consumer.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` ends a broadcast branch but is not a consumer",
-    label = "each branch of a broadcast must end in a #[consumer]"
-)]
-pub trait BranchNeedsConsumer {
-    /// Never named: the refused positions yield it, so no second error follows.
-    type Refused;
+/// Starts a flow: a producer.
+pub trait Head<S, T> {
+    /// The producer's stream.
+    fn head(stage: S) -> Stream<T>;
 }
 
-/// The stage types that may start a pipeline.
-pub trait First<S> {
-    /// What the producer yields.
-    type Item;
-    /// Starts the stream.
-    fn first(stage: S) -> Stream<Self::Item>;
+/// Adds a stage that has a successor.
+pub trait Then<S, T, U> {
+    /// The stage's output stream.
+    fn then(stream: Stream<T>, stage: S) -> Stream<U>;
 }
 
-/// The stage types that may stand after `=>` with a successor.
-pub trait Mid<S, Up, T> {
-    /// What the stage yields.
-    type Out;
-    /// Adds the stage to the stream.
-    fn then(stream: Stream<T>, stage: S) -> Stream<Self::Out>;
-}
-
-/// The stage types that may end a pipeline: a consumer gives a [`Pipeline`], any
-/// other stage a [`Stream`] to iterate over.
-pub trait Last<S, Up, T> {
+/// Ends the pipeline: a consumer gives a [`Pipeline`], any other stage a [`Stream`]
+/// to iterate over.
+pub trait Last<S, T, O> {
     /// `Pipeline<R>` or `Stream<U>`.
-    type Output;
-    /// Ends the stream.
-    fn last(stream: Stream<T>, stage: S) -> Self::Output;
+    fn last(stream: Stream<T>, stage: S) -> O;
 }
 
-/// The stage types that may end a broadcast branch: consumers.
-pub trait Branch<S, Up, T> {
-    /// What the branch's consumer returns.
-    type Output;
-    /// Ends the branch.
-    fn branch(stream: Stream<T>, stage: S) -> Pipeline<Self::Output>;
+/// Ends a branch of the list that ends a pipeline: a consumer.
+pub trait Branch<S, T, R> {
+    /// The branch's consumer.
+    fn branch(stream: Stream<T>, stage: S) -> Pipeline<R>;
 }
 
-macro_rules! refuse {
-    ($trait:ident<$($p:ident),*> for $kind:ty where S: $why:ident { $($body:tt)* }) => {
-        impl<S, $($p),*> $trait<S, $($p),*> for $kind
-        where
-            S: $why,
-        {
-            $($body)*
-        }
-    };
+fn refused() -> ! {
+    unreachable!("refused at compile time")
 }
 
-impl<S: StageDef + Produce> First<S> for ProducerKind {
-    type Item = S::Item;
-    fn first(stage: S) -> Stream<S::Item> {
+impl<S: StageDef + Produce> Head<S, S::Item> for ProducerKind {
+    fn head(stage: S) -> Stream<S::Item> {
         Stream::produce(stage.options(), stage)
     }
 }
 
-macro_rules! refuse_first {
-    ($($kind:ty),*) => {$(
-        impl<S: NotAProducer> First<S> for $kind {
-            type Item = S::Refused;
-            fn first(_: S) -> Stream<S::Refused> {
-                unreachable!("refused at compile time")
+impl<S: StageDef + Transform<In = T>, T: Send + 'static> Then<S, T, S::Out> for StreamKind {
+    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stream.transform(stage.options(), stage)
+    }
+}
+
+impl<S: StageDef + ItemStage<In = T>, T: Send + 'static> Then<S, T, S::Out> for ItemKind {
+    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stream.map(stage.options(), stage)
+    }
+}
+
+impl<S: StageDef + Transform<In = T>, T: Send + 'static> Last<S, T, Stream<S::Out>> for StreamKind {
+    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stream.transform(stage.options(), stage)
+    }
+}
+
+impl<S: StageDef + ItemStage<In = T>, T: Send + 'static> Last<S, T, Stream<S::Out>> for ItemKind {
+    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stream.map(stage.options(), stage)
+    }
+}
+
+impl<S: StageDef + Consume<In = T>, T: Send + 'static> Last<S, T, Pipeline<S::Output>>
+    for ConsumerKind
+{
+    fn last(stream: Stream<T>, stage: S) -> Pipeline<S::Output> {
+        stream.consume(stage.options(), stage)
+    }
+}
+
+impl<S: StageDef + Consume<In = T>, T: Send + 'static> Last<S, T, Pipeline<Vec<S::Output>>>
+    for ConsumersKind
+{
+    fn last(stream: Stream<T>, stage: S) -> Pipeline<Vec<S::Output>> {
+        stream.consume_each(stage.options(), stage)
+    }
+}
+
+impl<S: StageDef + Consume<In = T>, T: Send + 'static> Branch<S, T, S::Output> for ConsumerKind {
+    fn branch(stream: Stream<T>, stage: S) -> Pipeline<S::Output> {
+        stream.consume(stage.options(), stage)
+    }
+}
+
+impl<S: StageDef + Consume<In = T>, T: Send + 'static> Branch<S, T, Vec<S::Output>>
+    for ConsumersKind
+{
+    fn branch(stream: Stream<T>, stage: S) -> Pipeline<Vec<S::Output>> {
+        stream.consume_each(stage.options(), stage)
+    }
+}
+
+/// The positions a kind may not take: their check has failed, so nothing runs.
+macro_rules! refuse {
+    (Head for $($kind:ty),*) => {$(
+        impl<S, T> Head<S, T> for $kind {
+            fn head(_: S) -> Stream<T> {
+                refused()
+            }
+        }
+    )*};
+    (Then for $($kind:ty),*) => {$(
+        impl<S, T, U> Then<S, T, U> for $kind {
+            fn then(_: Stream<T>, _: S) -> Stream<U> {
+                refused()
+            }
+        }
+    )*};
+    (Last for $($kind:ty),*) => {$(
+        impl<S, T, O> Last<S, T, O> for $kind {
+            fn last(_: Stream<T>, _: S) -> O {
+                refused()
+            }
+        }
+    )*};
+    (Branch for $($kind:ty),*) => {$(
+        impl<S, T, R> Branch<S, T, R> for $kind {
+            fn branch(_: Stream<T>, _: S) -> Pipeline<R> {
+                refused()
             }
         }
     )*};
 }
-refuse_first!(StreamKind, ItemKind, ConsumerKind, ConsumersKind);
+refuse!(Head for StreamKind, ItemKind, ConsumerKind, ConsumersKind);
+refuse!(Then for ProducerKind, ConsumerKind, ConsumersKind);
+refuse!(Last for ProducerKind);
+refuse!(Branch for ProducerKind, StreamKind, ItemKind);
 
-/// The stage types that may join a fan-in after the first producer.
-pub trait Merge<S, Up, T> {
-    /// Starts the stream of this producer, of the fan-in's item type.
-    fn merge(stage: S) -> Stream<T>;
-}
-
-impl<S, Up, T> Merge<S, Up, T> for ProducerKind
-where
-    S: StageDef + Produce,
-    (): SameItem<Up, S, T, S::Item>,
-{
-    fn merge(stage: S) -> Stream<T> {
-        <() as SameItem<Up, S, T, S::Item>>::cast(Stream::produce(stage.options(), stage))
-    }
-}
-
-macro_rules! refuse_merge {
-    ($($kind:ty),*) => {$(
-        refuse!(Merge<Up, T> for $kind where S: NotAProducer {
-            fn merge(_: S) -> Stream<T> {
-                unreachable!("refused at compile time")
-            }
-        });
-    )*};
-}
-refuse_merge!(StreamKind, ItemKind, ConsumerKind, ConsumersKind);
-
-impl<S, Up, T> Mid<S, Up, T> for StreamKind
-where
-    S: StageDef + Transform,
-    (): Edge<Up, S, T, S::In>,
-{
-    type Out = S::Out;
-    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        <() as Edge<Up, S, T, S::In>>::cast(stream).transform(stage.options(), stage)
-    }
-}
-
-impl<S, Up, T> Mid<S, Up, T> for ItemKind
-where
-    S: StageDef + ItemStage,
-    (): Edge<Up, S, T, S::In>,
-{
-    type Out = S::Out;
-    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        <() as Edge<Up, S, T, S::In>>::cast(stream).map(stage.options(), stage)
-    }
-}
-
-macro_rules! refuse_mid {
-    ($why:ident: $($kind:ty),*) => {$(
-        refuse!(Mid<Up, T> for $kind where S: $why {
-            type Out = S::Refused;
-            fn then(_: Stream<T>, _: S) -> Stream<S::Refused> {
-                unreachable!("refused at compile time")
-            }
-        });
-    )*};
-}
-refuse_mid!(ProducerTakesNoInput: ProducerKind);
-refuse_mid!(ConsumerEndsPipeline: ConsumerKind, ConsumersKind);
-
-impl<S, Up, T> Last<S, Up, T> for StreamKind
-where
-    S: StageDef + Transform,
-    (): Edge<Up, S, T, S::In>,
-{
-    type Output = Stream<S::Out>;
-    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        <StreamKind as Mid<S, Up, T>>::then(stream, stage)
-    }
-}
-
-impl<S, Up, T> Last<S, Up, T> for ItemKind
-where
-    S: StageDef + ItemStage,
-    (): Edge<Up, S, T, S::In>,
-{
-    type Output = Stream<S::Out>;
-    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        <ItemKind as Mid<S, Up, T>>::then(stream, stage)
-    }
-}
-
-impl<S, Up, T> Last<S, Up, T> for ConsumerKind
-where
-    S: StageDef + Consume,
-    (): Edge<Up, S, T, S::In>,
-{
-    type Output = Pipeline<S::Output>;
-    fn last(stream: Stream<T>, stage: S) -> Pipeline<S::Output> {
-        <ConsumerKind as Branch<S, Up, T>>::branch(stream, stage)
-    }
-}
-
-impl<S, Up, T> Last<S, Up, T> for ConsumersKind
-where
-    S: StageDef + Consume,
-    (): Edge<Up, S, T, S::In>,
-{
-    type Output = Pipeline<Vec<S::Output>>;
-    fn last(stream: Stream<T>, stage: S) -> Pipeline<Vec<S::Output>> {
-        <ConsumersKind as Branch<S, Up, T>>::branch(stream, stage)
-    }
-}
-
-refuse!(Last<Up, T> for ProducerKind where S: ProducerTakesNoInput {
-    type Output = S::Refused;
-    fn last(_: Stream<T>, _: S) -> S::Refused {
-        unreachable!("refused at compile time")
-    }
-});
-
-impl<S, Up, T> Branch<S, Up, T> for ConsumerKind
-where
-    S: StageDef + Consume,
-    (): Edge<Up, S, T, S::In>,
-{
-    type Output = S::Output;
-    fn branch(stream: Stream<T>, stage: S) -> Pipeline<S::Output> {
-        <() as Edge<Up, S, T, S::In>>::cast(stream).consume(stage.options(), stage)
-    }
-}
-
-impl<S, Up, T> Branch<S, Up, T> for ConsumersKind
-where
-    S: StageDef + Consume,
-    (): Edge<Up, S, T, S::In>,
-{
-    type Output = Vec<S::Output>;
-    fn branch(stream: Stream<T>, stage: S) -> Pipeline<Vec<S::Output>> {
-        <() as Edge<Up, S, T, S::In>>::cast(stream).consume_each(stage.options(), stage)
-    }
-}
-
-macro_rules! refuse_branch {
-    ($why:ident: $($kind:ty),*) => {$(
-        refuse!(Branch<Up, T> for $kind where S: $why {
-            type Output = S::Refused;
-            fn branch(_: Stream<T>, _: S) -> Pipeline<S::Refused> {
-                unreachable!("refused at compile time")
-            }
-        });
-    )*};
-}
-refuse_branch!(BranchNeedsConsumer: StreamKind, ItemKind);
-refuse_branch!(ProducerTakesNoInput: ProducerKind);
-
-/// `pipeline!`'s first producer.
-pub fn source<S>(stage: S) -> Chain<S, <S::Kind as First<S>>::Item>
-where
-    S: StageDef,
-    S::Kind: First<S>,
-{
-    chain(<S::Kind as First<S>>::first(stage))
-}
-
-/// Another producer of a fan-in `[a(..), b(..)]`.
-pub fn merge<Up, T, S>(chain_so_far: Chain<Up, T>, stage: S) -> Chain<Up, T>
-where
-    S: StageDef,
-    S::Kind: Merge<S, Up, T>,
-    T: Send + 'static,
-{
-    let other = <S::Kind as Merge<S, Up, T>>::merge(stage);
-    chain(chain_so_far.stream.merge(other))
-}
-
-/// A stage after `=>` that has a successor.
-pub fn then<Up, T, S>(
-    chain_so_far: Chain<Up, T>,
-    stage: S,
-) -> Chain<S, <S::Kind as Mid<S, Up, T>>::Out>
-where
-    S: StageDef,
-    S::Kind: Mid<S, Up, T>,
-{
-    chain(<S::Kind as Mid<S, Up, T>>::then(chain_so_far.stream, stage))
-}
-
-/// The last stage of a linear pipeline.
-pub fn last<Up, T, S>(chain_so_far: Chain<Up, T>, stage: S) -> <S::Kind as Last<S, Up, T>>::Output
-where
-    S: StageDef,
-    S::Kind: Last<S, Up, T>,
-{
-    <S::Kind as Last<S, Up, T>>::last(chain_so_far.stream, stage)
-}
-
-/// The consumer that ends a broadcast branch.
-pub fn branch<Up, T, S>(
-    chain_so_far: Chain<Up, T>,
-    stage: S,
-) -> Pipeline<<S::Kind as Branch<S, Up, T>>::Output>
-where
-    S: StageDef,
-    S::Kind: Branch<S, Up, T>,
-{
-    <S::Kind as Branch<S, Up, T>>::branch(chain_so_far.stream, stage)
-}
-
-/// Splits the stream into `N` broadcast branches.
-pub fn broadcast<Up, T, const N: usize>(chain_so_far: Chain<Up, T>) -> [Chain<Up, T>; N]
-where
-    T: Clone + Send + 'static,
-{
-    chain_so_far.stream.broadcast::<N>().map(chain)
-}
-
-/// Runs the branches of a broadcast as one pipeline; the result is a tuple.
+/// Runs the branches of the list that ends the pipeline as one; the result is a tuple.
 pub fn join<J: Join>(branches: J) -> Pipeline<J::Output> {
     branches.join()
 }
 
-/// A pipeline of only producers: iterate over what they yield.
+/// A pipeline without a consumer: iterate over what it yields.
 pub fn end<Up, T>(chain_so_far: Chain<Up, T>) -> Stream<T> {
     chain_so_far.stream
 }
 
-/// An item-form stage's plain return value: always emitted.
-pub fn emit<U>(value: U) -> Result<Option<U>, BoxError> {
-    Ok(Some(value))
+/// Checked on what a `#[producer]` or stream-form `#[stage]` returns.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an iterator, so it cannot be a stage's items",
+    label = "not an iterator",
+    note = "a #[producer] or stream-form #[stage] returns its items: `impl Iterator<Item = T>`, or any `IntoIterator` such as `Vec<T>`"
+)]
+pub trait Items {
+    /// What is yielded.
+    type Item;
+    /// Pushes every item into `out`, stopping quietly when downstream has stopped.
+    fn feed(self, out: &mut Output<Self::Item>) -> Result<(), BoxError>;
 }
 
-/// An item-form stage's `Option` return: `None` drops the item.
-pub fn emit_option<U>(value: Option<U>) -> Result<Option<U>, BoxError> {
-    Ok(value)
+#[diagnostic::do_not_recommend]
+impl<I: IntoIterator> Items for I {
+    type Item = I::Item;
+    fn feed(self, out: &mut Output<I::Item>) -> Result<(), BoxError> {
+        crate::feed(self, out)
+    }
 }
 
-/// An item-form stage's `Result` return: `Err` fails the run.
-pub fn emit_result<U, E: Into<BoxError>>(value: Result<U, E>) -> Result<Option<U>, BoxError> {
-    value.map(Some).map_err(Into::into)
+/// Checked on a stage function's `Result` return type: it is a `Result`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Result`",
+    label = "a return type named `Result` must be `std::result::Result<T, E>` or an alias of it"
+)]
+pub trait Fallible {
+    /// `T` of `Result<T, E>`.
+    type Ok;
+    /// `E` of `Result<T, E>`.
+    type Error;
 }
 
-/// A consumer's plain return value.
-pub fn finish<R>(value: R) -> Result<R, BoxError> {
-    Ok(value)
+impl<T, E> Fallible for Result<T, E> {
+    type Ok = T;
+    type Error = E;
 }
 
-/// A consumer's `Result` return: `Err` fails the run.
-pub fn try_finish<R, E: Into<BoxError>>(value: Result<R, E>) -> Result<R, BoxError> {
-    value.map_err(Into::into)
+/// Checked on the error type of a stage function that returns `Result<T, E>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error of a stage: it must convert into `Box<dyn std::error::Error + Send + Sync>`",
+    label = "not an error type",
+    note = "implement `std::error::Error` for it (it must also be `Send + Sync + 'static`), or return `Box<dyn std::error::Error + Send + Sync>` or `String`"
+)]
+pub trait StageError: Sized {
+    /// The result, with its error boxed.
+    fn into_box<T>(result: Result<T, Self>) -> Result<T, BoxError>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<E: Into<BoxError>> StageError for E {
+    fn into_box<T>(result: Result<T, E>) -> Result<T, BoxError> {
+        result.map_err(Into::into)
+    }
 }
 
 /// Checks that a stage argument can be cloned for each worker.
