@@ -553,6 +553,7 @@ pub mod __private {
 
     // Building the pipeline.
     pub use pipeline_runtime::glue::{end, join, Chain};
+    pub use pipeline_runtime::Pipeline;
 }
 
 /// The README's example, compiled and run as a doc test.

@@ -129,6 +129,23 @@ fn broadcast_then_merge_of_more_than_eight_branches() {
 }
 
 #[test]
+fn a_result_of_more_than_eight_values_is_one_flat_tuple() {
+    let got = pipeline!(
+        numbers(20) => [
+            total, count, scale(2) => total, count, scale(3) => total,
+            count, scale(4) => total, count, scale(5) => total, count,
+        ]
+    )
+    .run()
+    .unwrap();
+    let sum = |k: u64| numbers(20).map(|x| scale(x, k)).sum::<u64>();
+    assert_eq!(
+        got,
+        (sum(1), 20, sum(2), 20, sum(3), 20, sum(4), 20, sum(5), 20)
+    );
+}
+
+#[test]
 fn merge_of_more_than_eight_producers() {
     let got = pipeline!(
         [

@@ -200,7 +200,8 @@ impl<'a> Visitor<'a> for Expander<'a> {
                 let items: Vec<TokenStream> = items.into_iter().map(|(_, item)| item).collect();
                 let joined = match items.as_slice() {
                     [only] => quote!(#only),
-                    _ => quote!(#p::join((#(#items,)*))),
+                    _ if items.len() <= MAX_TUPLE => quote!(#p::join((#(#items,)*))),
+                    _ => join_many(&p, items),
                 };
                 quote!({
                     #prelude
@@ -415,4 +416,40 @@ fn argument(s: &Ident, workers: &(TokenStream, Option<Span>), arg: &syn::Expr) -
     let brace = Span::mixed_site().located_at(span);
     let block = quote_spanned!(brace=> { #arg });
     quote_spanned!(span=> <_ as #p::SendArg>::into_arg(#clone(#block)))
+}
+
+/// The most pipelines the runtime joins into one tuple at once.
+const MAX_TUPLE: usize = 8;
+
+/// Joins more than [`MAX_TUPLE`] pipelines: in nested tuples of at most that many,
+/// then flattened into one tuple, in order.
+fn join_many(p: &TokenStream, items: Vec<TokenStream>) -> TokenStream {
+    let names: Vec<Ident> = (0..items.len())
+        .map(|i| Ident::new(&format!("value{i}"), Span::mixed_site()))
+        .collect();
+    let (nested, pattern) = nest(p, items, names.clone());
+    quote!(#p::Pipeline::map_output(#nested, |#pattern| (#(#names,)*)))
+}
+
+/// Groups `items` (and the names of their values) by [`MAX_TUPLE`] until one group is
+/// left: the joined pipeline and the pattern that takes its tuple apart.
+fn nest(p: &TokenStream, items: Vec<TokenStream>, names: Vec<Ident>) -> (TokenStream, TokenStream) {
+    if items.len() == 1 {
+        let name = &names[0];
+        return (items.into_iter().next().expect("one item"), quote!(#name));
+    }
+    if items.len() <= MAX_TUPLE {
+        return (quote!(#p::join((#(#items,)*))), quote!((#(#names,)*)));
+    }
+    let size = items.len().div_ceil(MAX_TUPLE);
+    let mut groups = Vec::new();
+    let mut patterns = Vec::new();
+    let mut items = items.into_iter();
+    for chunk in names.chunks(size) {
+        let group: Vec<TokenStream> = items.by_ref().take(chunk.len()).collect();
+        let (joined, pattern) = nest(p, group, chunk.to_vec());
+        groups.push(joined);
+        patterns.push(pattern);
+    }
+    (quote!(#p::join((#(#groups,)*))), quote!((#(#patterns,)*)))
 }

@@ -10,10 +10,6 @@ use crate::graph::{Element, Flow, List, Pipeline, StageRef};
 use proc_macro2::Span;
 use syn::Ident;
 
-/// The most branches the list that ends a pipeline may have: their values come back
-/// as a tuple, which the runtime joins up to this size.
-pub(crate) const MAX_JOIN: usize = 8;
-
 /// Where an element stands.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Pos {
@@ -175,15 +171,6 @@ impl<'n, 'a> Walker<'n, 'a> {
             (Pos::Fed, false) => (ListKind::BroadcastMerge, Pos::Fed, Role::Stream),
             (Pos::Fed, true) => (ListKind::BroadcastJoin, Pos::Fed, Role::Branch),
         };
-        if matches!(kind, ListKind::Join | ListKind::BroadcastJoin) && list.flows.len() > MAX_JOIN {
-            v.error(syn::Error::new(
-                list.flows[MAX_JOIN].elements[0].span(),
-                format!(
-                    "the list that ends a pipeline can have at most {MAX_JOIN} branches, since their values come back as a tuple: group them in nested lists, `[a, [b, c]]`, for nested tuples"
-                ),
-            ), None);
-            return;
-        }
         v.list_start(list, kind);
         for (i, flow) in list.flows.iter().enumerate() {
             if i > 0 {
@@ -350,8 +337,7 @@ mod tests {
         assert!(e.contains("has no consumer"), "{e}");
         let e = check_str("let a = n(1); [a => c, a]").unwrap_err();
         assert!(e.contains("has no consumer"), "{e}");
-        let e = check_str("n(1) => [a, b, c, d, e, f, g, h, i]").unwrap_err();
-        assert!(e.contains("at most 8 branches"), "{e}");
+        assert!(check_str("n(1) => [a, b, c, d, e, f, g, h, i]").is_ok());
         assert!(check_str("n(1) => [a, b, c, d, e, f, g, h, i] => m").is_ok());
     }
 }

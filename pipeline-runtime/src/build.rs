@@ -379,6 +379,21 @@ impl<Out: Send + 'static> Pipeline<Out> {
         self.graph.to_mermaid()
     }
 
+    /// The same pipeline, its result passed through `f` once the run has succeeded.
+    pub fn map_output<U: Send + 'static>(
+        self,
+        f: impl FnOnce(Out) -> U + Send + 'static,
+    ) -> Pipeline<U> {
+        let launch = self.launch;
+        Pipeline {
+            launch: Box::new(move |run| {
+                let collect = launch(run)?;
+                Ok(Box::new(move || collect().map(f)))
+            }),
+            graph: self.graph,
+        }
+    }
+
     /// Starts every stage on its own threads and returns at once.
     pub fn spawn(self) -> Handle<Out> {
         let mut launch = Launch::new();
@@ -395,7 +410,8 @@ impl<Out: Send + 'static> Pipeline<Out> {
 }
 
 /// Pipelines that can run side by side as one, their results in a tuple: tuples of
-/// up to eight [`Pipeline`]s. Broadcast branches are joined this way.
+/// up to eight [`Pipeline`]s. `pipeline!` joins more by nesting them and flattening
+/// the result with [`Pipeline::map_output`].
 pub trait Join {
     /// The tuple of results.
     type Output: Send + 'static;
