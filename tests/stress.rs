@@ -20,6 +20,9 @@ static BY_PANIC: AtomicUsize = AtomicUsize::new(1);
 static WORKERS: [AtomicUsize; 4] = [const { AtomicUsize::new(1) }; 4];
 static BUFFER: AtomicUsize = AtomicUsize::new(1);
 static WORK: AtomicU64 = AtomicU64::new(0);
+/// Held by each test for its whole run: they share the settings above and the thread
+/// count, so they must not run at once (`--include-ignored` would run both).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// The thread that failed, as `stage#worker`.
 static FAILED_ON: Mutex<Option<String>> = Mutex::new(None);
 
@@ -87,6 +90,7 @@ fn store(xs: impl Iterator<Item = u64>) -> Result<u64, String> {
 
 #[test]
 fn injected_failures_never_hang_and_are_reported_where_they_happened() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let baseline = threads();
     for round in 0..300u64 {
         let mut rng = Rng::new(round);
@@ -218,6 +222,7 @@ fn commit(xs: impl Iterator<Item = u64>) -> Result<u64, String> {
 #[test]
 #[ignore = "1,000 rounds: run with --ignored (CI does)"]
 fn every_way_a_run_ends_is_clean() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let baseline = threads();
     let endings = [
         Ending::Failure,

@@ -328,7 +328,7 @@ fn map_all<M: MapItem>(
 ) -> Result<(), BoxError> {
     for item in input {
         if let Some(mapped) = stage.map(item)? {
-            if out.push(mapped).is_err() {
+            if out.push_after_next(mapped).is_err() {
                 break;
             }
         }

@@ -77,7 +77,11 @@ impl Readers {
 /// Whether every queue in `queues` is closed: a worker with no output never is.
 #[inline]
 pub(crate) fn all_closed(queues: &[Arc<Readers>]) -> bool {
-    !queues.is_empty() && queues.iter().all(|r| r.is_closed())
+    match queues {
+        [] => false,
+        [one] => one.is_closed(),
+        several => several.iter().all(|r| r.is_closed()),
+    }
 }
 
 /// What the readers and senders of one queue share.
@@ -464,6 +468,12 @@ impl<T> Target<T> {
         if self.readers.is_closed() {
             return Err(Stopped);
         }
+        self.push_unchecked(item, control)
+    }
+
+    /// [`push`](Self::push) without the check that the queue is still read.
+    #[inline]
+    fn push_unchecked(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
         let asked = self.pending.push(item);
         self.pushed += 1;
         // A reader that asked may be asleep until this batch is sent.
@@ -646,6 +656,18 @@ impl<T> Output<T> {
         }
         if self.targets.len() == 1 {
             return self.targets[0].push(item, &self.control);
+        }
+        self.push_to_every_branch(item)
+    }
+
+    /// [`push`](Self::push) for a worker whose input has just said (at its `next()`)
+    /// that the run goes on and that this output is read: the same checks, made once
+    /// per item instead of twice. A stop that comes between the two is seen at the
+    /// next item, and what this push left pending is then discarded.
+    #[inline]
+    pub(crate) fn push_after_next(&mut self, item: T) -> Result<(), Stopped> {
+        if self.targets.len() == 1 {
+            return self.targets[0].push_unchecked(item, &self.control);
         }
         self.push_to_every_branch(item)
     }
