@@ -74,11 +74,8 @@ impl Control {
     /// Whether a worker should stop: every worker once stopped, a producer once draining.
     #[inline]
     pub(crate) fn should_stop(&self, producer: bool) -> bool {
-        match self.state.load(Ordering::Relaxed) {
-            RUNNING => false,
-            DRAINING => producer,
-            _ => true,
-        }
+        // The states are ordered: a producer stops from `DRAINING` on, the rest at `STOPPED`.
+        self.state.load(Ordering::Relaxed) >= STOPPED - producer as u8
     }
 
     /// Stops the producers at their next item and lets the rest finish normally.

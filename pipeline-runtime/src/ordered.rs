@@ -9,7 +9,7 @@
 //! run stops or nobody reads the output, never on a timer.
 
 use crate::control::{lock, Control, Never};
-use crate::queue::{all_closed, Readers, Take, Waiter};
+use crate::queue::{StopWhen, Take, Waiter};
 use crate::stats::WorkerCounters;
 use crate::worker::{unwind_stopped, Sink};
 use crate::{BoxError, Input, MapItem, Output};
@@ -24,8 +24,8 @@ pub(crate) struct InOrder<T, U> {
     /// Waits for the input without holding `taker`.
     waiter: Waiter<T>,
     reorder: Mutex<Reorder<U>>,
-    control: Arc<Control>,
-    downstream: Box<[Arc<Readers>]>,
+    /// When the workers stop: the run stopped, or nobody reads the shared output.
+    stop: StopWhen,
     window: u64,
 }
 
@@ -41,11 +41,8 @@ struct Reorder<U> {
 /// Each worker of an ordered stage holds the shared state as what it owns: it is
 /// dropped (and the shared output with it) only after a failure has been recorded.
 impl<T: Send + 'static, U: Send + 'static> Sink for Arc<InOrder<T, U>> {
-    fn is_producer(&self) -> bool {
-        false
-    }
-    fn downstream(&self) -> Box<[Arc<Readers>]> {
-        self.downstream.clone()
+    fn stop_when(&self, _: &Arc<Control>) -> StopWhen {
+        self.stop.clone()
     }
     fn discard(&mut self) {
         lock(&self.reorder).out.discard();
@@ -62,21 +59,19 @@ impl<T, U> InOrder<T, U> {
         Self {
             waiter: input.waiter(),
             taker: Mutex::new((input, 0)),
-            downstream: out.downstream(),
+            stop: StopWhen::new(control, false, out.downstream()),
             reorder: Mutex::new(Reorder {
                 next: 0,
                 done: BTreeMap::new(),
                 out,
                 moved: None,
             }),
-            control,
             window: 2 * workers as u64,
         }
     }
 
-    /// Whether the workers must stop: the run stopped, or nobody reads the output.
     fn should_stop(&self) -> bool {
-        self.control.is_stopped() || all_closed(&self.downstream)
+        self.stop.now()
     }
 
     /// One worker's loop; returns at the end of the input.
@@ -161,12 +156,7 @@ impl<T, U> InOrder<T, U> {
             drop(reorder);
             let mut select = Select::new();
             select.recv(&moved);
-            select.recv(self.control.stopped());
-            // A queue already closed would wake the select at once: watch the others.
-            for readers in self.downstream.iter().filter(|r| !r.is_closed()) {
-                select.recv(readers.gone());
-            }
-            // Checked after the filter: a queue that closed before it is seen here.
+            self.stop.watch(&mut select);
             if self.should_stop() {
                 return false;
             }

@@ -74,9 +74,50 @@ impl Readers {
     }
 }
 
+/// When a worker must stop: the run stopped (or, for a producer, drains), or every
+/// queue the worker feeds is closed. Checked on every item, and waited on, beside
+/// whatever else the worker waits for, when it sleeps.
+#[derive(Clone)]
+pub(crate) struct StopWhen {
+    control: Arc<Control>,
+    producer: bool,
+    /// The queues the worker feeds: when all are closed, it stops.
+    feeds: Box<[Arc<Readers>]>,
+}
+
+impl StopWhen {
+    pub(crate) fn new(control: Arc<Control>, producer: bool, feeds: Box<[Arc<Readers>]>) -> Self {
+        Self {
+            control,
+            producer,
+            feeds,
+        }
+    }
+
+    /// Whether the worker must stop now.
+    #[inline]
+    pub(crate) fn now(&self) -> bool {
+        self.control.should_stop(self.producer) || all_closed(&self.feeds)
+    }
+
+    /// Adds to `select` the signals that fire when [`now`](Self::now) may turn true.
+    /// A queue already closed would wake the select at once, so only the others are
+    /// watched: check `now()` after this, where one that closed before is seen.
+    pub(crate) fn watch<'a>(&'a self, select: &mut Select<'a>) {
+        select.recv(self.control.stop_signal(self.producer));
+        for readers in self.feeds.iter().filter(|r| !r.is_closed()) {
+            select.recv(readers.gone());
+        }
+    }
+
+    pub(crate) fn control(&self) -> &Arc<Control> {
+        &self.control
+    }
+}
+
 /// Whether every queue in `queues` is closed: a worker with no output never is.
 #[inline]
-pub(crate) fn all_closed(queues: &[Arc<Readers>]) -> bool {
+fn all_closed(queues: &[Arc<Readers>]) -> bool {
     match queues {
         [] => false,
         [one] => one.is_closed(),
@@ -169,9 +210,8 @@ type Tally = Option<(Arc<StageCounters>, usize)>;
 pub(crate) struct Waiter<T> {
     rx: Receiver<Vec<T>>,
     queue: Arc<Queue<T>>,
-    control: Arc<Control>,
-    /// The queues the reading worker feeds: when all are closed, it stops.
-    downstream: Box<[Arc<Readers>]>,
+    /// When the reading worker stops.
+    stop: StopWhen,
 }
 
 impl<T> Waiter<T> {
@@ -179,7 +219,7 @@ impl<T> Waiter<T> {
     /// it would produce.
     #[inline]
     fn should_stop(&self) -> bool {
-        self.control.is_stopped() || all_closed(&self.downstream)
+        self.stop.now()
     }
 
     /// Returns once a batch may be ready to take, or the input ended, or the worker
@@ -199,13 +239,7 @@ impl<T> Waiter<T> {
         }
         let mut select = Select::new();
         select.recv(&self.rx);
-        select.recv(self.control.stopped());
-        // A queue already closed would wake the select at once: watch the others.
-        for readers in self.downstream.iter().filter(|r| !r.is_closed()) {
-            select.recv(readers.gone());
-        }
-        // A queue that closed before the filter above is seen here; one that closes
-        // after it fires a signal selected on.
+        self.stop.watch(&mut select);
         if !self.should_stop() {
             select.ready();
         }
@@ -217,8 +251,7 @@ impl<T> Clone for Waiter<T> {
         Self {
             rx: self.rx.clone(),
             queue: Arc::clone(&self.queue),
-            control: Arc::clone(&self.control),
-            downstream: self.downstream.clone(),
+            stop: self.stop.clone(),
         }
     }
 }
@@ -259,8 +292,7 @@ impl<T> Input<T> {
             wait: Waiter {
                 rx,
                 queue,
-                control,
-                downstream: Box::new([]),
+                stop: StopWhen::new(control, false, Box::new([])),
             },
             batch: Vec::new().into_iter(),
             worker: None,
@@ -278,12 +310,14 @@ impl<T> Input<T> {
 
     /// A reader of the same queue shared by several workers, which count for themselves.
     pub(crate) fn shared<U>(&self, out: Option<&Output<U>>) -> Self {
+        let control = Arc::clone(self.wait.stop.control());
+        let feeds = out.map(Output::downstream).unwrap_or_default();
         let mut input = Self::new(
             self.wait.rx.clone(),
             Arc::clone(&self.wait.queue),
-            Arc::clone(&self.wait.control),
+            Arc::clone(&control),
         );
-        input.wait.downstream = out.map(Output::downstream).unwrap_or_default();
+        input.wait.stop = StopWhen::new(control, false, feeds);
         input.unwinds = true;
         input
     }
@@ -345,7 +379,7 @@ impl<T> Input<T> {
     fn refill(&mut self) -> bool {
         // The clock is read only when the queue is empty and the worker must wait.
         let (got, waiting) = match self.wait.rx.try_recv() {
-            Ok(batch) if !batch.is_empty() && !self.wait.control.is_stopped() => {
+            Ok(batch) if !batch.is_empty() && !self.wait.stop.control().is_stopped() => {
                 (Some(batch), None)
             }
             _ => (None, Some(Instant::now())),

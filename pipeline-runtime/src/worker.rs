@@ -36,7 +36,7 @@
 //!    an iterator), always, whatever the way the run ended.
 
 use crate::control::{lock, Control};
-use crate::queue::{all_closed, queue, shape, Readers};
+use crate::queue::{queue, shape, StopWhen};
 use crate::stats::{Recorder, StageCounters};
 use crate::{BoxError, Error, Input, Options, Output, Replicate};
 use crossbeam_channel::Select;
@@ -61,20 +61,15 @@ pub(crate) fn unwind_stopped() {
 
 /// What a worker owns besides its stage: where its items go.
 pub(crate) trait Sink: Send + 'static {
-    /// Whether it stops when the run drains (a producer's output).
-    fn is_producer(&self) -> bool;
-    /// The readers of the queues it feeds.
-    fn downstream(&self) -> Box<[Arc<Readers>]>;
+    /// When its worker must stop, in the run that `control` steers.
+    fn stop_when(&self, control: &Arc<Control>) -> StopWhen;
     /// Drops what it had not sent.
     fn discard(&mut self);
 }
 
 impl<T: Send + 'static> Sink for Output<T> {
-    fn is_producer(&self) -> bool {
-        Output::is_producer(self)
-    }
-    fn downstream(&self) -> Box<[Arc<Readers>]> {
-        Output::downstream(self)
+    fn stop_when(&self, control: &Arc<Control>) -> StopWhen {
+        StopWhen::new(Arc::clone(control), self.is_producer(), self.downstream())
     }
     fn discard(&mut self) {
         Output::discard(self)
@@ -83,11 +78,8 @@ impl<T: Send + 'static> Sink for Output<T> {
 
 /// A consumer's: nothing.
 impl Sink for () {
-    fn is_producer(&self) -> bool {
-        false
-    }
-    fn downstream(&self) -> Box<[Arc<Readers>]> {
-        Box::new([])
+    fn stop_when(&self, control: &Arc<Control>) -> StopWhen {
+        StopWhen::new(Arc::clone(control), false, Box::new([]))
     }
     fn discard(&mut self) {}
 }
@@ -96,9 +88,7 @@ impl Sink for () {
 /// [`sleep`].
 struct Watch {
     worker: usize,
-    control: Arc<Control>,
-    producer: bool,
-    downstream: Box<[Arc<Readers>]>,
+    stop: StopWhen,
 }
 
 thread_local! {
@@ -106,25 +96,17 @@ thread_local! {
 }
 
 impl Watch {
-    fn should_stop(&self) -> bool {
-        self.control.should_stop(self.producer) || all_closed(&self.downstream)
-    }
-
     /// Sleeps `duration`, or less if the worker must stop; says whether it must.
     fn sleep(&self, duration: Duration) -> bool {
         let deadline = Instant::now() + duration;
         loop {
-            if self.should_stop() {
+            let mut select = Select::new();
+            self.stop.watch(&mut select);
+            if self.stop.now() {
                 return true;
             }
-            let mut select = Select::new();
-            select.recv(self.control.stop_signal(self.producer));
-            // A queue already closed would wake the select at once: watch the others.
-            for readers in self.downstream.iter().filter(|r| !r.is_closed()) {
-                select.recv(readers.gone());
-            }
             if select.ready_deadline(deadline).is_err() {
-                return self.should_stop();
+                return self.stop.now();
             }
         }
     }
@@ -310,9 +292,7 @@ fn run<S: Sink>(
     tracing::debug!("worker started");
     let watch = Watch {
         worker,
-        control: Arc::clone(control),
-        producer: sink.is_producer(),
-        downstream: sink.downstream(),
+        stop: sink.stop_when(control),
     };
     WATCH.with(|w| *w.borrow_mut() = Some(watch));
     counters.started(worker);
@@ -320,7 +300,7 @@ fn run<S: Sink>(
     let watch = WATCH.with(|w| w.borrow_mut().take()).expect("set above");
     let outcome = match result {
         // Code that returns when a push fails (`feed`) ends normally on a stop.
-        Ok(Ok(())) if watch.should_stop() => Outcome::Stopped,
+        Ok(Ok(())) if watch.stop.now() => Outcome::Stopped,
         Ok(Ok(())) => Outcome::Finished,
         Ok(Err(error)) => Outcome::Failed(Error::failed(stage, worker, error)),
         Err(payload) if payload.is::<Stopped>() => Outcome::Stopped,
