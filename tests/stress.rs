@@ -1,11 +1,12 @@
 //! Failures injected at a random stage, worker and item, many times over, under
 //! random worker counts, queue sizes and per-item work: every run must end (a
 //! watchdog fails the test on a hang), name the stage and worker that failed, and
-//! leave no thread behind. Alone in its binary, so the thread count is its own.
+//! leave no worker thread behind (counted by name, so that the harness's threads for
+//! the other test of this file, with `--include-ignored`, do not count).
 
 mod common;
 
-use common::{no_hang, spin, threads, threads_settle_at, Rng};
+use common::{no_hang, spin, worker_threads_settle, Rng};
 use pipeline::{consumer, pipeline, producer, stage};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -20,8 +21,8 @@ static BY_PANIC: AtomicUsize = AtomicUsize::new(1);
 static WORKERS: [AtomicUsize; 4] = [const { AtomicUsize::new(1) }; 4];
 static BUFFER: AtomicUsize = AtomicUsize::new(1);
 static WORK: AtomicU64 = AtomicU64::new(0);
-/// Held by each test for its whole run: they share the settings above and the thread
-/// count, so they must not run at once (`--include-ignored` would run both).
+/// Held by each test for its whole run: they share the settings above, so they must
+/// not run at once (`--include-ignored` would run both).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// The thread that failed, as `stage#worker`.
 static FAILED_ON: Mutex<Option<String>> = Mutex::new(None);
@@ -91,7 +92,6 @@ fn store(xs: impl Iterator<Item = u64>) -> Result<u64, String> {
 #[test]
 fn injected_failures_never_hang_and_are_reported_where_they_happened() {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let baseline = threads();
     for round in 0..300u64 {
         let mut rng = Rng::new(round);
         let target = rng.below(STAGES.len() as u64) as usize;
@@ -127,8 +127,8 @@ fn injected_failures_never_hang_and_are_reported_where_they_happened() {
             .to_string()
             .ends_with(&format!("injected at {}", ITEM.load(Ordering::Relaxed))));
         assert_eq!(
-            threads_settle_at(baseline),
-            baseline,
+            worker_threads_settle(),
+            0,
             "round {round}: threads left behind"
         );
     }
@@ -223,7 +223,6 @@ fn commit(xs: impl Iterator<Item = u64>) -> Result<u64, String> {
 #[ignore = "1,000 rounds: run with --ignored (CI does)"]
 fn every_way_a_run_ends_is_clean() {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let baseline = threads();
     let endings = [
         Ending::Failure,
         Ending::Cancel,
@@ -341,8 +340,8 @@ fn every_way_a_run_ends_is_clean() {
             }
         }
         assert_eq!(
-            threads_settle_at(baseline),
-            baseline,
+            worker_threads_settle(),
+            0,
             "round {round} ({ending:?}): threads left behind"
         );
     }

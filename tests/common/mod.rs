@@ -64,6 +64,25 @@ pub fn threads_settle_at(want: usize) -> usize {
     }
 }
 
+/// Waits until no pipeline worker thread (named `stage#worker`) is left in this
+/// process, and says how many are: unlike [`threads`], this count ignores the test
+/// harness's own threads, which come and go with the other tests of a binary. Gives
+/// up after ten seconds (a leaked thread never goes away).
+pub fn worker_threads_settle() -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|name| name.contains('#'))
+            .count();
+        if now == 0 || std::time::Instant::now() > deadline {
+            return now;
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// Peak resident memory of this process in KiB (`VmHWM`).
 pub fn peak_rss_kib() -> usize {
     status_field("VmHWM:")
