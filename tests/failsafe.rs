@@ -420,6 +420,59 @@ fn sleep_ends_when_the_run_is_cancelled_or_drained() {
     assert_eq!(n, 1);
 }
 
+#[stage(workers = 2, ordered)]
+fn idle_ordered(x: u64) -> u64 {
+    x + 1
+}
+
+#[stage]
+fn idle_stream(xs: impl Iterator<Item = u64>) -> impl Iterator<Item = u64> {
+    xs.map(|x| x * 2)
+}
+
+/// Yields item 0, then blocks in its own code until the test opens `gate`.
+#[producer]
+fn gated(started: std::sync::mpsc::SyncSender<()>, gate: Gate) -> impl Iterator<Item = u64> {
+    (0..2).inspect(move |&i| {
+        if i == 1 {
+            let _ = started.try_send(());
+            gate.0.lock().unwrap().recv().unwrap();
+        }
+    })
+}
+
+/// A receiver a stage argument can carry (arguments are cloned per worker).
+#[derive(Clone)]
+struct Gate(std::sync::Arc<Mutex<Receiver<()>>>);
+
+/// Every worker after `gated` sleeps while it blocks: the ordered stage's two workers,
+/// the stream stage and the consumer. A cancel must reach them at once, not when the
+/// producer's stream ends: they have all ended while the producer is still blocked.
+#[test]
+fn a_stop_reaches_every_sleeping_worker_of_an_idle_pipeline() {
+    let (started, wait) = sync_channel(1);
+    let (open, gate) = channel();
+    let gate = Gate(std::sync::Arc::new(Mutex::new(gate)));
+    let handle =
+        pipeline!(gated(started, gate) => idle_ordered => idle_stream => drain_all).spawn();
+    wait.recv().unwrap();
+    handle.cancel();
+    let handle = no_hang("the sleeping workers ending on cancel", move || {
+        let asleep = ["idle_ordered", "idle_stream", "drain_all"];
+        while handle
+            .stats()
+            .stages
+            .iter()
+            .any(|s| asleep.contains(&s.name.as_str()) && s.workers.iter().any(|w| w.running))
+        {
+            std::thread::yield_now();
+        }
+        handle
+    });
+    open.send(()).unwrap();
+    assert!(handle.join().unwrap_err().is_cancelled());
+}
+
 #[stage]
 fn nap(x: u64) -> u64 {
     if x > 0 {
