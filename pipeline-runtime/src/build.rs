@@ -97,10 +97,31 @@ impl<T: Send + 'static> Stream<T> {
         }
     }
 
-    /// The stream out of stage `id`, whose workers `launch` starts.
-    fn of_stage(id: usize, graph: Graph, launch: LaunchStream<T>) -> Self {
+    /// The stream out of a stage of `kind` that reads this one: once the stages
+    /// upstream have started, `start` gets the stage's counters, its input queue and
+    /// where its items go, and starts its workers.
+    fn then_stage<U: Send + 'static>(
+        self,
+        opts: Options,
+        kind: StageKind,
+        start: impl FnOnce(
+                &mut Launch,
+                &Options,
+                Arc<StageCounters>,
+                Input<T>,
+                Output<U>,
+            ) -> Result<(), Error>
+            + Send
+            + 'static,
+    ) -> Stream<U> {
+        let id = Graph::new_id();
+        let graph = self.then_graph(id, &opts, kind);
+        let upstream = self.launch;
         Stream {
-            launch,
+            launch: Box::new(move |launch, out| {
+                let (counters, input) = read(launch, id, &opts, upstream)?;
+                start(launch, &opts, counters, input, out)
+            }),
             graph,
             tails: vec![id],
             branch: false,
@@ -109,22 +130,18 @@ impl<T: Send + 'static> Stream<T> {
 
     /// Runs a stream-form stage: each worker maps its share of this stream.
     pub fn transform<S: Transform<In = T>>(self, opts: Options, stage: S) -> Stream<S::Out> {
-        let id = Graph::new_id();
-        let graph = self.then_graph(id, &opts, StageKind::Stream);
-        let upstream = self.launch;
-        Stream::of_stage(
-            id,
-            graph,
-            Box::new(move |launch, out| {
-                let (counters, input) = read(launch, id, &opts, upstream)?;
-                launch.workers(&opts, &counters, stage, |worker, stage| {
+        self.then_stage(
+            opts,
+            StageKind::Stream,
+            move |launch, opts, counters, input, out| {
+                launch.workers(opts, &counters, stage, |worker, stage| {
                     let out = out.for_worker(&counters, worker);
                     let input = input.for_worker(worker, Some(&out));
                     (out, move |out: &mut Output<S::Out>| {
                         stage.transform(input, out)
                     })
                 })
-            }),
+            },
         )
     }
 
@@ -133,20 +150,16 @@ impl<T: Send + 'static> Stream<T> {
     ///
     /// Each worker [starts](ItemStage::start) its copy of `stage` on its own thread.
     pub fn map<M: ItemStage<In = T>>(self, opts: Options, stage: M) -> Stream<M::Out> {
-        let id = Graph::new_id();
-        let graph = self.then_graph(id, &opts, StageKind::Item);
-        let upstream = self.launch;
-        Stream::of_stage(
-            id,
-            graph,
-            Box::new(move |launch, out| {
-                let (counters, input) = read(launch, id, &opts, upstream)?;
+        self.then_stage(
+            opts,
+            StageKind::Item,
+            move |launch, opts, counters, input, out| {
                 if opts.ordered && opts.workers > 1 {
                     let shared_out = out.for_worker(&counters, 0);
                     let input = input.shared(Some(&shared_out));
                     let control = Arc::clone(&launch.control);
                     let in_order = Arc::new(InOrder::new(input, shared_out, control, opts.workers));
-                    return launch.workers(&opts, &counters, stage, |worker, stage| {
+                    return launch.workers(opts, &counters, stage, |worker, stage| {
                         let counters = Arc::clone(&counters);
                         (
                             Arc::clone(&in_order),
@@ -156,14 +169,14 @@ impl<T: Send + 'static> Stream<T> {
                         )
                     });
                 }
-                launch.workers(&opts, &counters, stage, |worker, stage| {
+                launch.workers(opts, &counters, stage, |worker, stage| {
                     let out = out.for_worker(&counters, worker);
                     let input = input.for_worker(worker, Some(&out));
                     (out, move |out: &mut Output<M::Out>| {
                         map_all(input, &mut stage.start(), out)
                     })
                 })
-            }),
+            },
         )
     }
 
