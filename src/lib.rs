@@ -467,9 +467,13 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use pipeline_macros::{consumer, pipeline, producer, stage};
+#[cfg(feature = "isolate")]
+pub use pipeline_runtime::{
+    init, init_at_load, Crash, CrashReason, Isolate, Isolation, OnCrash, MAX_BATCH,
+};
 pub use pipeline_runtime::{
     sleep, BoxError, Canceller, Error, Graph, Handle, Input, Iter, Options, Output, Pipeline,
-    StageKind, StageStats, Stats, Stream, DEFAULT_BUFFER, MAX_BUFFER,
+    Skipped, StageKind, StageStats, Stats, Stream, DEFAULT_BUFFER, MAX_BUFFER,
 };
 
 /// An argument made once on each worker's own thread: `make(worker)` runs there, with
@@ -553,7 +557,37 @@ pub mod __private {
 
     // Building the pipeline.
     pub use pipeline_runtime::glue::{end, join, Chain};
-    pub use pipeline_runtime::Pipeline;
+    pub use pipeline_runtime::{Pipeline, Stream};
+
+    // What `#[stage(isolate)]` generates: the stage's arguments as serde data, and
+    // how it joins a stream.
+    pub use crate::__pipeline_isolated_items as isolated_items;
+    #[cfg(feature = "isolate")]
+    pub use pipeline_runtime::glue::{decode_args, encode_args, Crosses};
+    pub use pipeline_runtime::glue::{IsolatedDef, IsolatedKind};
+    #[cfg(feature = "isolate")]
+    pub use pipeline_runtime::{Isolate, Isolation, OnCrash};
+}
+
+/// What `#[stage(isolate)]` emits for isolation: the items as they are with the
+/// `isolate` feature, one error without it.
+#[cfg(feature = "isolate")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pipeline_isolated_items {
+    ($($items:tt)*) => { $($items)* };
+}
+
+#[cfg(not(feature = "isolate"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pipeline_isolated_items {
+    ($($items:tt)*) => {
+        ::core::compile_error!(
+            "`isolate` needs the `isolate` feature of `pipeline`: in Cargo.toml, \
+             `pipeline = { version = \"0.1\", features = [\"isolate\"] }`"
+        );
+    };
 }
 
 /// The README's example, compiled and run as a doc test.

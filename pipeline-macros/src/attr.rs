@@ -29,6 +29,14 @@ pub(crate) struct Options {
     pub fallible: Option<Ident>,
     /// `returns = value | option | result | result_option`.
     pub returns: Option<(Ident, Returns)>,
+    /// `isolate`: each worker is a child process.
+    pub isolate: Option<Ident>,
+    /// `timeout = <Duration>`, for an isolated stage.
+    pub timeout: Option<(Ident, Expr)>,
+    /// `memory = <bytes>`, for an isolated stage.
+    pub memory: Option<(Ident, Expr)>,
+    /// `on_crash = fail | skip`, for an isolated stage: whether it skips.
+    pub on_crash: Option<(Ident, bool)>,
 }
 
 impl Options {
@@ -101,7 +109,7 @@ fn literal_count(value: &Expr) -> Option<i128> {
 fn valid_keys(place: Place) -> &'static str {
     match place {
         Place::Attribute(Kind::Stage) => {
-            "`workers`, `buffer`, `name`, `ordered`, `fallible`, `returns`"
+            "`workers`, `buffer`, `name`, `ordered`, `fallible`, `returns`, `isolate`, `timeout`, `memory`, `on_crash`"
         }
         Place::Attribute(Kind::Producer) => "`workers`, `buffer`, `name`, `fallible`, `returns`",
         Place::Attribute(Kind::Consumer) => "`workers`, `buffer`, `name`, `returns`",
@@ -164,6 +172,7 @@ fn add(place: Place, meta: &Meta, options: &mut Options) -> syn::Result<()> {
         Place::Attribute(Kind::Stage) | Place::Attribute(Kind::Producer)
     );
     let takes_returns = matches!(place, Place::Attribute(_));
+    let takes_isolate = matches!(place, Place::Attribute(Kind::Stage));
     let twice = || {
         Err(syn::Error::new(
             key.span(),
@@ -243,6 +252,62 @@ fn add(place: Place, meta: &Meta, options: &mut Options) -> syn::Result<()> {
             options.returns = Some((key, returns(&nv.value)?));
         }
         ("returns", _) if takes_returns => return Err(syn::Error::new_spanned(meta, RETURNS)),
+        ("isolate", Meta::Path(_)) if takes_isolate => {
+            if options.isolate.is_some() {
+                return twice();
+            }
+            options.isolate = Some(key);
+        }
+        ("isolate", _) if takes_isolate => {
+            return Err(syn::Error::new_spanned(
+                meta,
+                "`isolate` takes no value: write `isolate` alone",
+            ))
+        }
+        ("timeout", Meta::NameValue(nv)) if takes_isolate => {
+            if options.timeout.is_some() {
+                return twice();
+            }
+            options.timeout = Some((key, nv.value.clone()));
+        }
+        ("memory", Meta::NameValue(nv)) if takes_isolate => {
+            if options.memory.is_some() {
+                return twice();
+            }
+            if let Some(n) = literal_count(&nv.value).filter(|n| *n <= 0) {
+                return Err(syn::Error::new_spanned(
+                    &nv.value,
+                    format!("`memory` is a number of bytes, so it must be positive (got {n})"),
+                ));
+            }
+            options.memory = Some((key, nv.value.clone()));
+        }
+        ("on_crash", Meta::NameValue(nv)) if takes_isolate => {
+            if options.on_crash.is_some() {
+                return twice();
+            }
+            let word = match &nv.value {
+                Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+                _ => None,
+            };
+            let skip = match word.as_deref() {
+                Some("fail") => false,
+                Some("skip") => true,
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        &nv.value,
+                        "`on_crash` is `fail` (the default: a crash fails the run) or `skip` (the item is dropped and counted)",
+                    ))
+                }
+            };
+            options.on_crash = Some((key, skip));
+        }
+        (key @ ("timeout" | "memory" | "on_crash"), _) if takes_isolate => {
+            return Err(syn::Error::new_spanned(
+                meta,
+                format!("`{key}` needs a value, e.g. `{key} = {}`", example(key)),
+            ))
+        }
         _ => return Err(unknown(place, meta)),
     }
     Ok(())
@@ -286,6 +351,9 @@ fn example(key: &str) -> &'static str {
     match key {
         "workers" => "4",
         "buffer" => "256",
+        "timeout" => "Duration::from_secs(5)",
+        "memory" => "1 << 30",
+        "on_crash" => "skip",
         _ => "\"parse\"",
     }
 }

@@ -115,6 +115,29 @@ fn check(options: &Options, view: &StageFn) -> syn::Result<()> {
             ));
         }
     }
+    if let Some(key) = options.isolate.as_ref().filter(|_| !view.is_item_form()) {
+        errors.push(syn::Error::new(
+            key.span(),
+            "`isolate` needs an item-form #[stage] (`fn(item: T) -> U`): its child processes \
+             get items one batch at a time and send each item's result back",
+        ));
+    }
+    if options.isolate.is_none() {
+        let keys = [
+            options.timeout.as_ref().map(|(k, _)| k),
+            options.memory.as_ref().map(|(k, _)| k),
+            options.on_crash.as_ref().map(|(k, _)| k),
+        ];
+        for key in keys.into_iter().flatten() {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!(
+                    "`{key}` is for an isolated stage, whose workers are child processes: \
+                     add `isolate`, e.g. `#[stage(isolate, {key} = ..)]`"
+                ),
+            ));
+        }
+    }
     if let Some((key, returns)) = &options.returns {
         let filters = matches!(returns, Returns::Option | Returns::ResultOption);
         if filters && !view.is_item_form() {
@@ -191,6 +214,7 @@ fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
     };
     let arguments = arguments(ident, &view.args);
     let body = body(ident, vis, view, options);
+    let isolated = isolated(ident, view, options);
     let items = quote! {
         #[allow(unknown_lints, unknown_or_malformed_diagnostic_attributes)]
         const _: () = {
@@ -239,6 +263,8 @@ fn expand(func: &ItemFn, options: &Options, view: &StageFn) -> TokenStream {
             }
 
             #body
+
+            #isolated
         };
     };
     quote! {
@@ -326,12 +352,81 @@ fn arguments(ident: &Ident, args: &[Arg]) -> TokenStream {
 fn kind_marker(view: &StageFn, options: &Options) -> Ident {
     let marker = match (&view.kind, &view.input) {
         (Kind::Producer, _) => "ProducerKind",
+        (Kind::Stage, Some(Input::Item(_))) if options.isolate.is_some() => "IsolatedKind",
         (Kind::Stage, Some(Input::Item(_))) => "ItemKind",
         (Kind::Stage, _) => "StreamKind",
         (Kind::Consumer, _) if options.several_workers() => "ConsumersKind",
         (Kind::Consumer, _) => "ConsumerKind",
     };
     Ident::new(marker, Span::call_site())
+}
+
+/// What `isolate` adds: the arguments as serde data, and how the stage joins a
+/// stream with its `timeout`, `memory` and `on_crash`. Needs the `isolate` feature,
+/// which `isolated_items!` checks.
+fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
+    let p = quote!(::pipeline::__private);
+    let Some(key) = &options.isolate else {
+        return TokenStream::new();
+    };
+    let Some(Input::Item(input_ty)) = &view.input else {
+        return TokenStream::new();
+    };
+    let value = Ident::new("value", Span::mixed_site());
+    let bytes = Ident::new("bytes", Span::mixed_site());
+    let names: Vec<Ident> = (0..view.args.len())
+        .map(|i| format_ident!("arg{}", i, span = Span::mixed_site()))
+        .collect();
+    let count = names.len();
+    let encode = view.args.iter().zip(&names).map(|(a, n)| {
+        let ty = &a.stored;
+        quote_spanned!(ty.span()=> <#ty as #p::Crosses>::to_bytes(#n.for_child()?)?)
+    });
+    let decode = view.args.iter().enumerate().map(|(i, a)| {
+        let ty = &a.stored;
+        quote_spanned!(ty.span()=> #p::Arg::value(<#ty as #p::Crosses>::from_bytes(&#bytes[#i])?))
+    });
+    let mut setters = TokenStream::new();
+    if let Some((_, timeout)) = &options.timeout {
+        setters.extend(quote_spanned!(timeout.span()=> .timeout({ let #value: ::core::time::Duration = #timeout; #value })));
+    }
+    if let Some((_, memory)) = &options.memory {
+        setters
+            .extend(quote_spanned!(memory.span()=> .memory({ let #value: u64 = #memory; #value })));
+    }
+    if let Some((key, true)) = &options.on_crash {
+        setters.extend(quote_spanned!(key.span()=> .on_crash(#p::OnCrash::Skip)));
+    }
+    let out_ty = view.ret.value();
+    let isolate = quote_spanned!(input_ty.span()=> #p::Stream::isolate);
+    let crosses_out = quote_spanned!(out_ty.span()=> <#out_ty as #p::Crosses>::from_bytes);
+    let stream = Ident::new("stream", Span::mixed_site());
+    quote_spanned! {key.span()=>
+        #p::isolated_items! {
+            impl #p::Isolate for #ident {
+                fn encode(&self) -> ::core::result::Result<::std::vec::Vec<u8>, #p::BoxError> {
+                    let (#(#names,)*) = &self.__args;
+                    #p::encode_args(::std::vec![#(#encode),*])
+                }
+                fn decode(#bytes: &[u8]) -> ::core::result::Result<Self, #p::BoxError> {
+                    let #bytes = #p::decode_args(#bytes, #count)?;
+                    ::core::result::Result::Ok(Self {
+                        __args: (#(#decode,)*),
+                        __options: ::core::option::Option::None,
+                    })
+                }
+            }
+
+            impl #p::IsolatedDef for #ident {
+                fn isolate_into(self, #stream: #p::Stream<<Self as #p::ItemStage>::In>) -> #p::Stream<<Self as #p::ItemStage>::Out> {
+                    // Checked here, on the output type's tokens.
+                    let _ = #crosses_out;
+                    let isolation = #p::Isolation::new() #setters;
+                    #isolate(#stream, #p::StageDef::options(&self), isolation, self)
+                }
+            }
+        }
+    }
 }
 
 /// `E` of the `Result` a function returns: as written, or through the alias.

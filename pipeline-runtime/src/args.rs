@@ -120,6 +120,17 @@ impl<T> Arg<T> {
         }
     }
 
+    /// The value, to send to an isolated stage's child processes; a `per_worker`
+    /// argument cannot cross to them.
+    pub fn for_child(&self) -> Result<&T, BoxError> {
+        match &self.stored {
+            Stored::Value(value) => Ok(value),
+            Stored::PerWorker(_) => Err("an isolated stage's arguments cross to its worker \
+                 processes as serde data, and a `per_worker(..)` argument cannot: pass a value"
+                .into()),
+        }
+    }
+
     /// The argument for the worker running on this thread.
     pub fn resolve(self) -> T {
         match self.stored {

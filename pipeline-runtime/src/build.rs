@@ -22,6 +22,7 @@ fn node(id: usize, opts: &Options, kind: StageKind) -> Node {
         workers: opts.workers,
         buffer: (kind != StageKind::Producer).then_some(opts.buffer),
         ordered: opts.ordered && kind == StageKind::Item && opts.workers > 1,
+        isolated: opts.isolated,
     }
 }
 
@@ -100,7 +101,7 @@ impl<T: Send + 'static> Stream<T> {
     /// The stream out of a stage of `kind` that reads this one: once the stages
     /// upstream have started, `start` gets the stage's counters, its input queue and
     /// where its items go, and starts its workers.
-    fn then_stage<U: Send + 'static>(
+    pub(crate) fn then_stage<U: Send + 'static>(
         self,
         opts: Options,
         kind: StageKind,
@@ -158,7 +159,8 @@ impl<T: Send + 'static> Stream<T> {
                     let shared_out = out.for_worker(&counters, 0);
                     let input = input.shared(Some(&shared_out));
                     let control = Arc::clone(&launch.control);
-                    let in_order = Arc::new(InOrder::new(input, shared_out, control, opts.workers));
+                    let in_order =
+                        Arc::new(InOrder::new(input, shared_out, control, opts.workers, 1));
                     return launch.workers(opts, &counters, stage, |worker, stage| {
                         let counters = Arc::clone(&counters);
                         (

@@ -54,6 +54,10 @@ pub(crate) struct Control {
     stopped: Signal,
     /// Fires on drain or stop: wakes a producer in `sleep`.
     draining: Signal,
+    /// Run once when the run stops: what a signal cannot wake (an isolated worker's
+    /// child process, killed at once).
+    #[cfg_attr(not(feature = "isolate"), allow(dead_code))]
+    on_stop: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
 
 impl Control {
@@ -63,6 +67,7 @@ impl Control {
             first_error: Mutex::new(None),
             stopped: Signal::new(),
             draining: Signal::new(),
+            on_stop: Mutex::new(Vec::new()),
         })
     }
 
@@ -105,6 +110,25 @@ impl Control {
         self.state.store(STOPPED, Ordering::Relaxed);
         self.stopped.fire();
         self.draining.fire();
+        // Taken after the state is set: a hook added later sees the stop itself.
+        let hooks = std::mem::take(&mut *lock(&self.on_stop));
+        for hook in hooks {
+            hook();
+        }
+    }
+
+    /// Runs `hook` when the run stops, or now if it has stopped.
+    #[cfg(feature = "isolate")]
+    pub(crate) fn on_stop(&self, hook: impl FnOnce() + Send + 'static) {
+        let mut hooks = lock(&self.on_stop);
+        // Read under the lock that `stop` takes after setting the state: either
+        // `stop` finds the hook, or the hook finds the state.
+        if self.is_stopped() {
+            drop(hooks);
+            hook();
+        } else {
+            hooks.push(Box::new(hook));
+        }
     }
 
     /// Records `error` unless an earlier one is already recorded, then stops the run.

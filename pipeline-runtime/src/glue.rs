@@ -168,6 +168,9 @@ pub enum StreamKind {}
 /// An item-form `#[stage]`.
 #[derive(Debug)]
 pub enum ItemKind {}
+/// An item-form `#[stage(isolate)]`: its workers are child processes.
+#[derive(Debug)]
+pub enum IsolatedKind {}
 /// A `#[consumer]` with one worker: the result is its value.
 #[derive(Debug)]
 pub enum ConsumerKind {}
@@ -191,6 +194,7 @@ macro_rules! kind {
 kind!(ProducerKind: Yes, No, Yes, No, No, No, Yes);
 kind!(StreamKind: No, Yes, Yes, No, Yes, StreamForm, Yes);
 kind!(ItemKind: No, Yes, Yes, No, Yes, Yes, Yes);
+kind!(IsolatedKind: No, Yes, Yes, No, Yes, Yes, Yes);
 kind!(ConsumerKind: No, Yes, No, Yes, Yes, No, No);
 kind!(ConsumersKind: No, Yes, No, Yes, Yes, No, Yes);
 
@@ -491,10 +495,70 @@ macro_rules! refuse {
         }
     )*};
 }
-refuse!(Head for StreamKind, ItemKind, ConsumerKind, ConsumersKind);
+refuse!(Head for StreamKind, ItemKind, IsolatedKind, ConsumerKind, ConsumersKind);
 refuse!(Then for ProducerKind, ConsumerKind, ConsumersKind);
 refuse!(Last for ProducerKind);
-refuse!(Branch for ProducerKind, StreamKind, ItemKind);
+refuse!(Branch for ProducerKind, StreamKind, ItemKind, IsolatedKind);
+
+/// What `#[stage(isolate)]` implements: how its stage joins a stream, as an
+/// isolated stage with the attribute's `timeout`, `memory` and `on_crash`.
+pub trait IsolatedDef: StageDef + ItemStage {
+    /// The stream out of this stage, reading `stream`.
+    fn isolate_into(self, stream: Stream<<Self as ItemStage>::In>) -> Stream<Self::Out>;
+}
+
+impl<S: IsolatedDef + ItemStage<In = T>, T: Send + 'static> Then<S, T, S::Out> for IsolatedKind {
+    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stage.isolate_into(stream)
+    }
+}
+
+impl<S: IsolatedDef + ItemStage<In = T>, T: Send + 'static> Last<S, T, Stream<S::Out>>
+    for IsolatedKind
+{
+    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stage.isolate_into(stream)
+    }
+}
+
+/// Checked on what crosses to an isolated stage's child processes: its items, its
+/// results and its arguments.
+#[cfg(feature = "isolate")]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot cross to an isolated worker process: it is not serde data",
+    label = "must implement `serde::Serialize` and `serde::Deserialize`",
+    note = "an isolated stage's items, results and arguments cross to its child processes as serde data: derive `serde::Serialize` and `serde::Deserialize` for this type"
+)]
+pub trait Crosses: serde::Serialize + serde::de::DeserializeOwned {
+    /// The value as it crosses.
+    fn to_bytes(&self) -> Result<Vec<u8>, BoxError> {
+        Ok(postcard::to_stdvec(self)?)
+    }
+    /// The value again, on the other side.
+    fn from_bytes(bytes: &[u8]) -> Result<Self, BoxError> {
+        Ok(postcard::from_bytes(bytes)?)
+    }
+}
+
+#[cfg(feature = "isolate")]
+#[diagnostic::do_not_recommend]
+impl<T: serde::Serialize + serde::de::DeserializeOwned> Crosses for T {}
+
+/// An isolated stage's arguments, each already encoded, as one message.
+#[cfg(feature = "isolate")]
+pub fn encode_args(args: Vec<Vec<u8>>) -> Result<Vec<u8>, BoxError> {
+    Ok(postcard::to_stdvec(&args)?)
+}
+
+/// Each argument's bytes again, in a child; checks their number.
+#[cfg(feature = "isolate")]
+pub fn decode_args(bytes: &[u8], count: usize) -> Result<Vec<Vec<u8>>, BoxError> {
+    let args: Vec<Vec<u8>> = postcard::from_bytes(bytes)?;
+    match args.len() == count {
+        true => Ok(args),
+        false => Err("the isolated worker process got the wrong number of arguments".into()),
+    }
+}
 
 /// Runs the branches of the list that ends the pipeline as one; the result is a tuple.
 pub fn join<J: Join>(branches: J) -> Pipeline<J::Output> {

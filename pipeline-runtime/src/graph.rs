@@ -44,6 +44,8 @@ pub struct Node {
     pub buffer: Option<usize>,
     /// Whether several workers keep the input order.
     pub ordered: bool,
+    /// Whether its workers run in child processes (an isolated stage).
+    pub isolated: bool,
 }
 
 /// A queue from one stage to the next.
@@ -180,6 +182,9 @@ fn label(node: &Node, stats: Option<&Stats>, newline: &str) -> String {
     if node.ordered {
         label.push_str(", ordered");
     }
+    if node.isolated {
+        label.push_str(", isolated");
+    }
     if let Some(stage) = stats.and_then(|s| s.stages.iter().find(|s| s.id == node.id)) {
         label.push_str(newline);
         label.push_str(&stats_label(stage));
@@ -196,5 +201,12 @@ fn stats_label(stage: &StageStats) -> String {
         parts.push(format!("out {n}"));
     }
     parts.push(format!("busy {:.0}%", 100.0 * stage.busy_fraction()));
+    if stage.isolated && stage.restarts > 0 {
+        parts.push(format!(
+            "restarts {}, skipped {}",
+            stage.restarts,
+            stage.skipped.len()
+        ));
+    }
     parts.join(", ")
 }

@@ -26,6 +26,8 @@ mod control;
 mod error;
 mod graph;
 mod handle;
+#[cfg(feature = "isolate")]
+mod isolate;
 mod options;
 mod ordered;
 mod pending;
@@ -45,11 +47,13 @@ pub use build::{Join, Pipeline, Stream};
 pub use error::{BoxError, Error};
 pub use graph::{Edge, Graph, Node, StageKind};
 pub use handle::{Canceller, Handle, Iter};
+#[cfg(feature = "isolate")]
+pub use isolate::{init, Crash, CrashReason, Isolate, Isolation, OnCrash, MAX_BATCH};
 pub use options::{Options, DEFAULT_BUFFER, MAX_BUFFER};
 pub use queue::{Input, Output, Stopped};
 pub use stage::{
     consumer, feed, filter_map, map, map_item, producer, transform, try_feed, try_map, Consume,
     FnStage, ItemFn, ItemStage, MapItem, Produce, Transform,
 };
-pub use stats::{QueueStats, StageStats, Stats, WorkerStats};
+pub use stats::{QueueStats, Skipped, StageStats, Stats, WorkerStats};
 pub use worker::sleep;

@@ -16,6 +16,8 @@ pub struct Options {
     pub(crate) workers: usize,
     pub(crate) buffer: usize,
     pub(crate) ordered: bool,
+    /// Set by `Stream::isolate`: the workers are child processes.
+    pub(crate) isolated: bool,
 }
 
 impl Options {
@@ -26,6 +28,7 @@ impl Options {
             workers: 1,
             buffer: DEFAULT_BUFFER,
             ordered: false,
+            isolated: false,
         }
     }
 

@@ -10,23 +10,76 @@
 
 use crate::control::{lock, Control, Never};
 use crate::queue::{StopWhen, Take, Waiter};
+use crate::stage::MapBatch;
 use crate::stats::WorkerCounters;
 use crate::worker::{unwind_stopped, Sink};
-use crate::{BoxError, Input, MapItem, Output};
+use crate::{BoxError, Input, Output};
 use crossbeam_channel::{Receiver, Select, Sender};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-pub(crate) struct InOrder<T, U> {
-    /// The shared input and the number of the next batch taken from it.
-    taker: Mutex<(Input<T>, u64)>,
+/// An input shared by several workers that numbers what they take: each batch, and
+/// each item by its position in the input.
+pub(crate) struct Taker<T> {
+    /// The shared input, the number of the next batch taken from it, and the number
+    /// of items taken before it.
+    taker: Mutex<(Input<T>, u64, u64)>,
     /// Waits for the input without holding `taker`.
     waiter: Waiter<T>,
+}
+
+impl<T> Taker<T> {
+    pub(crate) fn new(input: Input<T>) -> Self {
+        Self {
+            waiter: input.waiter(),
+            taker: Mutex::new((input, 0, 0)),
+        }
+    }
+
+    /// Whether the workers taking from it should stop: the run stopped, or nobody
+    /// reads what they produce.
+    pub(crate) fn should_stop(&self) -> bool {
+        self.waiter.should_stop()
+    }
+
+    /// The next batch (with every batch that can be had at once added, up to about
+    /// `most` items), its number and the number of its first item; `None` at the end
+    /// of the input or on a stop.
+    pub(crate) fn take(&self, most: usize) -> Option<(u64, u64, Vec<T>)> {
+        loop {
+            let mut taker = lock(&self.taker);
+            match taker.0.try_batch() {
+                Take::Batch(mut batch) => {
+                    while batch.len() < most {
+                        match taker.0.try_batch() {
+                            Take::Batch(more) => batch.extend(more),
+                            Take::Empty | Take::End => break,
+                        }
+                    }
+                    let (seq, first) = (taker.1, taker.2);
+                    taker.1 += 1;
+                    taker.2 += batch.len() as u64;
+                    return Some((seq, first, batch));
+                }
+                Take::End => return None,
+                Take::Empty => {}
+            }
+            drop(taker);
+            self.waiter.park();
+        }
+    }
+}
+
+pub(crate) struct InOrder<T, U> {
+    taker: Taker<T>,
     reorder: Mutex<Reorder<U>>,
     /// When the workers stop: the run stopped, or nobody reads the shared output.
     stop: StopWhen,
     window: u64,
+    /// How many items a worker takes at once, if they are there: one queue batch
+    /// (1), or as many as an isolated stage sends its child.
+    most: usize,
 }
 
 struct Reorder<U> {
@@ -55,10 +108,10 @@ impl<T, U> InOrder<T, U> {
         out: Output<U>,
         control: Arc<Control>,
         workers: usize,
+        most: usize,
     ) -> Self {
         Self {
-            waiter: input.waiter(),
-            taker: Mutex::new((input, 0)),
+            taker: Taker::new(input),
             stop: StopWhen::new(control, false, out.downstream()),
             reorder: Mutex::new(Reorder {
                 next: 0,
@@ -67,6 +120,7 @@ impl<T, U> InOrder<T, U> {
                 moved: None,
             }),
             window: 2 * workers as u64,
+            most,
         }
     }
 
@@ -75,16 +129,16 @@ impl<T, U> InOrder<T, U> {
     }
 
     /// One worker's loop; returns at the end of the input.
-    pub(crate) fn run<M: MapItem<In = T, Out = U>>(
+    pub(crate) fn run<M: MapBatch<In = T, Out = U>>(
         &self,
         stage: &mut M,
         counters: &WorkerCounters,
     ) -> Result<(), BoxError> {
         loop {
             let waiting = Instant::now();
-            let taken = self.take();
+            let taken = self.taker.take(self.most);
             counters.waited_for_input(waiting);
-            let Some((seq, batch)) = taken else {
+            let Some((seq, first, batch)) = taken else {
                 return self.stopped_or_done();
             };
             counters.received(batch.len());
@@ -92,11 +146,9 @@ impl<T, U> InOrder<T, U> {
                 return self.stopped_or_done();
             }
             let mut mapped = Vec::with_capacity(batch.len());
-            for item in batch {
-                if self.should_stop() {
-                    return self.stopped_or_done();
-                }
-                mapped.extend(stage.map(item)?);
+            stage.map_batch(batch, first, &mut mapped, &|| self.should_stop())?;
+            if self.should_stop() {
+                return self.stopped_or_done();
             }
             let mut reorder = lock(&self.reorder);
             reorder.done.insert(seq, mapped);
@@ -115,23 +167,6 @@ impl<T, U> InOrder<T, U> {
             }
             // Wakes every worker waiting for the window, whichever moved it.
             reorder.moved = None;
-        }
-    }
-
-    /// The next batch and its number; `None` at the end of the input or on a stop.
-    fn take(&self) -> Option<(u64, Vec<T>)> {
-        loop {
-            let mut taker = lock(&self.taker);
-            match taker.0.try_batch() {
-                Take::Batch(batch) => {
-                    taker.1 += 1;
-                    return Some((taker.1 - 1, batch));
-                }
-                Take::End => return None,
-                Take::Empty => {}
-            }
-            drop(taker);
-            self.waiter.park();
         }
     }
 

@@ -218,7 +218,7 @@ impl<T> Waiter<T> {
     /// Whether the reading worker should stop: the run stopped, or nobody reads what
     /// it would produce.
     #[inline]
-    fn should_stop(&self) -> bool {
+    pub(crate) fn should_stop(&self) -> bool {
         self.stop.now()
     }
 

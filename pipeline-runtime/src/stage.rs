@@ -57,6 +57,44 @@ pub trait MapItem {
     fn map(&mut self, item: Self::In) -> Result<Option<Self::Out>, BoxError>;
 }
 
+/// What a worker of an ordered stage runs on each batch it takes: an item-form
+/// stage's [`MapItem`], one item at a time, or an isolated stage's child process,
+/// the batch at once.
+pub(crate) trait MapBatch {
+    type In;
+    type Out;
+    /// Maps `batch`, whose first item is item `first` of the stage's input, into
+    /// `out`; returns early, with `Ok`, as soon as `stop()` says so.
+    fn map_batch(
+        &mut self,
+        batch: Vec<Self::In>,
+        first: u64,
+        out: &mut Vec<Self::Out>,
+        stop: &impl Fn() -> bool,
+    ) -> Result<(), BoxError>;
+}
+
+impl<M: MapItem> MapBatch for M {
+    type In = M::In;
+    type Out = M::Out;
+    #[inline]
+    fn map_batch(
+        &mut self,
+        batch: Vec<M::In>,
+        _first: u64,
+        out: &mut Vec<M::Out>,
+        stop: &impl Fn() -> bool,
+    ) -> Result<(), BoxError> {
+        for item in batch {
+            if stop() {
+                return Ok(());
+            }
+            out.extend(self.map(item)?);
+        }
+        Ok(())
+    }
+}
+
 /// A consumer: each worker drains its share of the input into one value.
 pub trait Consume: Replicate + Send + 'static {
     /// What it reads.

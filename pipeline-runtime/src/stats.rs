@@ -59,10 +59,19 @@ impl QueueCounters {
     }
 }
 
+/// What an isolated stage's children did: restarts and skipped items. Written once
+/// per crash, so a lock is cheap enough.
+#[derive(Default)]
+struct Crashes {
+    restarts: u64,
+    skipped: Vec<Skipped>,
+}
+
 /// The counters of one stage.
 pub(crate) struct StageCounters {
     id: usize,
     workers: Vec<WorkerCounters>,
+    crashes: Mutex<Crashes>,
     queue: QueueCounters,
     /// Capacity of the input queue in batches; 0 for a producer.
     queue_batches: usize,
@@ -76,6 +85,23 @@ impl StageCounters {
 
     pub(crate) fn queue(&self) -> &QueueCounters {
         &self.queue
+    }
+
+    /// An isolated worker's child died between items, and another took its place.
+    #[cfg(feature = "isolate")]
+    pub(crate) fn restarted(&self) {
+        crate::control::lock(&self.crashes).restarts += 1;
+    }
+
+    /// An isolated worker skipped an item its child crashed on, and started another.
+    #[cfg(feature = "isolate")]
+    pub(crate) fn skipped(&self, worker: usize, crash: &crate::isolate::Crash) {
+        let mut crashes = crate::control::lock(&self.crashes);
+        crashes.restarts += 1;
+        crashes.skipped.push(Skipped {
+            worker,
+            crash: crash.clone(),
+        });
     }
 
     pub(crate) fn started(&self, worker: usize) {
@@ -114,6 +140,7 @@ impl Recorder {
         let stage = Arc::new(StageCounters {
             id,
             workers: (0..workers).map(|_| WorkerCounters::default()).collect(),
+            crashes: Mutex::default(),
             queue: QueueCounters::default(),
             queue_batches,
             clock: self.clock,
@@ -127,6 +154,7 @@ impl Recorder {
         Arc::new(StageCounters {
             id: usize::MAX,
             workers: Vec::new(),
+            crashes: Mutex::default(),
             queue: QueueCounters::default(),
             queue_batches: 0,
             clock: self.clock,
@@ -147,7 +175,11 @@ impl Recorder {
                 let sum = |f: fn(&WorkerStats) -> Duration| workers.iter().map(f).sum();
                 let count = |f: fn(&WorkerStats) -> u64| workers.iter().map(f).sum();
                 let sends = c.queue.sends.load(Relaxed);
+                let crashes = crate::control::lock(&c.crashes);
                 Some(StageStats {
+                    isolated: node.isolated,
+                    restarts: crashes.restarts,
+                    skipped: crashes.skipped.clone(),
                     id: c.id,
                     name: node.name.clone(),
                     kind: node.kind,
@@ -234,6 +266,25 @@ pub struct StageStats {
     pub elapsed: Duration,
     /// Each worker's own numbers, by worker index.
     pub workers: Vec<WorkerStats>,
+    /// Whether its workers run in child processes (an isolated stage).
+    pub isolated: bool,
+    /// How many times an isolated stage started a new child in place of one that
+    /// died (0 for any other stage).
+    pub restarts: u64,
+    /// The items an isolated stage with `on_crash = skip` dropped, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+/// An item an isolated stage skipped because its child process crashed on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The worker whose child crashed.
+    pub worker: usize,
+    /// Where and why (with the `isolate` feature, a [`Crash`](crate::Crash)).
+    #[cfg(feature = "isolate")]
+    pub crash: crate::isolate::Crash,
+    #[cfg(not(feature = "isolate"))]
+    crash: (),
 }
 
 impl StageStats {
@@ -415,6 +466,19 @@ impl fmt::Display for Stats {
                 fill,
                 full
             )?;
+        }
+        for s in self.stages.iter().filter(|s| s.isolated && s.restarts > 0) {
+            writeln!(
+                f,
+                "{}: {} worker processes restarted, {} items skipped",
+                s.name,
+                s.restarts,
+                s.skipped.len()
+            )?;
+            #[cfg(feature = "isolate")]
+            for skip in &s.skipped {
+                writeln!(f, "  worker {}: {}", skip.worker, skip.crash)?;
+            }
         }
         write!(f, "{} ({:.2?})", self.verdict(), self.elapsed)
     }
