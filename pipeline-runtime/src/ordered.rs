@@ -39,6 +39,7 @@ impl<T> Taker<T> {
 
     /// Whether the workers taking from it should stop: the run stopped, or nobody
     /// reads what they produce.
+    #[cfg_attr(not(feature = "isolate"), allow(dead_code))]
     pub(crate) fn should_stop(&self) -> bool {
         self.waiter.should_stop()
     }

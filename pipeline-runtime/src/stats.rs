@@ -277,14 +277,13 @@ pub struct StageStats {
 
 /// An item an isolated stage skipped because its child process crashed on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Skipped {
     /// The worker whose child crashed.
     pub worker: usize,
     /// Where and why (with the `isolate` feature, a [`Crash`](crate::Crash)).
     #[cfg(feature = "isolate")]
     pub crash: crate::isolate::Crash,
-    #[cfg(not(feature = "isolate"))]
-    crash: (),
 }
 
 impl StageStats {
