@@ -398,8 +398,8 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
         setters.extend(quote_spanned!(key.span()=> .on_crash(#p::OnCrash::Skip)));
     }
     let out_ty = view.ret.value();
-    let isolate = quote_spanned!(input_ty.span()=> #p::Stream::isolate);
-    let crosses_out = quote_spanned!(out_ty.span()=> <#out_ty as #p::Crosses>::from_bytes);
+    let isolate =
+        quote_spanned!(input_ty.span()=> <(#input_ty, #out_ty) as #p::ItemsCross<#ident>>::isolate);
     let stream = Ident::new("stream", Span::mixed_site());
     quote_spanned! {key.span()=>
         #p::isolated_items! {
@@ -419,8 +419,6 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
 
             impl #p::IsolatedDef for #ident {
                 fn isolate_into(self, #stream: #p::Stream<<Self as #p::ItemStage>::In>) -> #p::Stream<<Self as #p::ItemStage>::Out> {
-                    // Checked here, on the output type's tokens.
-                    let _ = #crosses_out;
                     let isolation = #p::Isolation::new() #setters;
                     #isolate(#stream, #p::StageDef::options(&self), isolation, self)
                 }

@@ -521,28 +521,70 @@ impl<S: IsolatedDef + ItemStage<In = T>, T: Send + 'static> Last<S, T, Stream<S:
     }
 }
 
-/// Checked on what crosses to an isolated stage's child processes: its items, its
-/// results and its arguments.
+/// Checked on an isolated stage's arguments, which cross to its child processes.
+/// Called by qualified path, so that a type that is no serde data is one error on
+/// its own tokens.
 #[cfg(feature = "isolate")]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot cross to an isolated worker process: it is not serde data",
     label = "must implement `serde::Serialize` and `serde::Deserialize`",
-    note = "an isolated stage's items, results and arguments cross to its child processes as serde data: derive `serde::Serialize` and `serde::Deserialize` for this type"
+    note = "an isolated stage's arguments cross to its child processes as serde data: derive `serde::Serialize` and `serde::Deserialize` for this type"
 )]
-pub trait Crosses: serde::Serialize + serde::de::DeserializeOwned {
+pub trait Crosses: Sized {
     /// The value as it crosses.
+    fn to_bytes(&self) -> Result<Vec<u8>, BoxError>;
+    /// The value again, on the other side.
+    fn from_bytes(bytes: &[u8]) -> Result<Self, BoxError>;
+}
+
+#[cfg(feature = "isolate")]
+#[diagnostic::do_not_recommend]
+impl<T: serde::Serialize + serde::de::DeserializeOwned> Crosses for T {
     fn to_bytes(&self) -> Result<Vec<u8>, BoxError> {
         Ok(postcard::to_stdvec(self)?)
     }
-    /// The value again, on the other side.
     fn from_bytes(bytes: &[u8]) -> Result<Self, BoxError> {
         Ok(postcard::from_bytes(bytes)?)
     }
 }
 
+/// Checked on an isolated stage's item and result types, as the pair `(In, Out)`:
+/// both cross to and from its child processes.
+#[cfg(feature = "isolate")]
+#[diagnostic::on_unimplemented(
+    message = "an isolated stage's items and results cross to its worker processes as serde data, and `{Self}` (item, result) are not both serde data",
+    label = "must implement `serde::Serialize` and `serde::Deserialize`",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for the item type and the result type"
+)]
+pub trait ItemsCross<S> {
+    /// [`Stream::isolate`].
+    fn isolate(
+        stream: Stream<<S as ItemStage>::In>,
+        opts: Options,
+        isolation: crate::Isolation,
+        stage: S,
+    ) -> Stream<<S as ItemStage>::Out>
+    where
+        S: ItemStage;
+}
+
 #[cfg(feature = "isolate")]
 #[diagnostic::do_not_recommend]
-impl<T: serde::Serialize + serde::de::DeserializeOwned> Crosses for T {}
+impl<S, I, O> ItemsCross<S> for (I, O)
+where
+    S: crate::Isolate<In = I, Out = O>,
+    I: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    O: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+{
+    fn isolate(
+        stream: Stream<I>,
+        opts: Options,
+        isolation: crate::Isolation,
+        stage: S,
+    ) -> Stream<O> {
+        stream.isolate(opts, isolation, stage)
+    }
+}
 
 /// An isolated stage's arguments, each already encoded, as one message.
 #[cfg(feature = "isolate")]

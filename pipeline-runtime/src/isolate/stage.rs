@@ -6,7 +6,6 @@ use super::process::{Ended, Process, Slot, StartError};
 use super::proto::{self, Hello, Reply};
 use super::{Isolate, Isolation, OnCrash};
 use crate::control::{lock, Control};
-use crate::glue::Crosses;
 use crate::graph::StageKind;
 use crate::ordered::{InOrder, Taker};
 use crate::stage::MapBatch;
@@ -25,7 +24,7 @@ pub const MAX_BATCH: usize = 4096;
 
 impl<T> Stream<T>
 where
-    T: Crosses + Send + 'static,
+    T: Serialize + DeserializeOwned + Send + 'static,
 {
     /// Runs an item-form stage with each worker in a child process of its own (the
     /// `isolate` feature; [`init`](crate::init) must be the first line of `main`).
@@ -39,7 +38,7 @@ where
     pub fn isolate<S>(self, opts: Options, isolation: Isolation, stage: S) -> Stream<S::Out>
     where
         S: Isolate<In = T>,
-        S::Out: Crosses,
+        S::Out: Serialize + DeserializeOwned,
     {
         let mut opts = opts;
         opts.isolated = true;
