@@ -75,6 +75,7 @@ fn numbered(rules: Vec<String>) -> impl Iterator<Item = (usize, String)> {
     memory = 512 << 20,
     on_crash = skip
 )]
+#[allow(clippy::ptr_arg)] // an argument given by reference is stored as the value
 fn check(rule: (usize, String), text: &Vec<String>) -> (usize, Verdict) {
     let (index, pattern) = rule;
     let Ok(pattern) = CString::new(pattern) else {
@@ -118,6 +119,7 @@ fn check(rule: (usize, String), text: &Vec<String>) -> (usize, Verdict) {
 }
 
 #[consumer]
+#[allow(clippy::ptr_arg)]
 fn report(results: impl Iterator<Item = (usize, Verdict)>, rules: &Vec<String>) -> usize {
     let mut printed = 0;
     for (index, verdict) in results {

@@ -563,7 +563,7 @@ pub mod __private {
     // how it joins a stream.
     pub use crate::__pipeline_isolated_items as isolated_items;
     #[cfg(feature = "isolate")]
-    pub use pipeline_runtime::glue::{decode_args, encode_args, Crosses, ItemsCross};
+    pub use pipeline_runtime::glue::{decode_args, encode_args, Codec, Crosses, ItemsCross};
     pub use pipeline_runtime::glue::{IsolatedDef, IsolatedKind};
     #[cfg(feature = "isolate")]
     pub use pipeline_runtime::{Isolate, Isolation, OnCrash};

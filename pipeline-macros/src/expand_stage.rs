@@ -378,14 +378,13 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
         .map(|i| format_ident!("arg{}", i, span = Span::mixed_site()))
         .collect();
     let count = names.len();
-    let encode = view.args.iter().zip(&names).map(|(a, n)| {
-        let ty = &a.stored;
-        quote_spanned!(ty.span()=> <#ty as #p::Crosses>::to_bytes(#n.for_child()?)?)
-    });
-    let decode = view.args.iter().enumerate().map(|(i, a)| {
-        let ty = &a.stored;
-        quote_spanned!(ty.span()=> #p::Arg::value(<#ty as #p::Crosses>::from_bytes(&#bytes[#i])?))
-    });
+    let indices: Vec<syn::Index> = (0..count).map(syn::Index::from).collect();
+    let stored: Vec<&Type> = view.args.iter().map(|a| &a.stored).collect();
+    // One check per argument type, on its tokens: how each crosses, both ways.
+    let codecs = stored
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> <#ty as #p::Crosses>::codec()));
+    let codecs_fn = Ident::new("codecs", Span::mixed_site());
     let mut setters = TokenStream::new();
     if let Some((_, timeout)) = &options.timeout {
         setters.extend(quote_spanned!(timeout.span()=> .timeout({ let #value: ::core::time::Duration = #timeout; #value })));
@@ -403,15 +402,23 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
     let stream = Ident::new("stream", Span::mixed_site());
     quote_spanned! {key.span()=>
         #p::isolated_items! {
+            fn #codecs_fn() -> (#(#p::Codec<#stored>,)*) {
+                (#(#codecs,)*)
+            }
+
             impl #p::Isolate for #ident {
                 fn encode(&self) -> ::core::result::Result<::std::vec::Vec<u8>, #p::BoxError> {
                     let (#(#names,)*) = &self.__args;
-                    #p::encode_args(::std::vec![#(#encode),*])
+                    #[allow(unused_variables)]
+                    let codecs = #codecs_fn();
+                    #p::encode_args(::std::vec![#((codecs.#indices.to_bytes)(#names.for_child()?)?),*])
                 }
                 fn decode(#bytes: &[u8]) -> ::core::result::Result<Self, #p::BoxError> {
                     let #bytes = #p::decode_args(#bytes, #count)?;
+                    #[allow(unused_variables)]
+                    let codecs = #codecs_fn();
                     ::core::result::Result::Ok(Self {
-                        __args: (#(#decode,)*),
+                        __args: (#(#p::Arg::value((codecs.#indices.from_bytes)(&#bytes[#indices])?),)*),
                         __options: ::core::option::Option::None,
                     })
                 }

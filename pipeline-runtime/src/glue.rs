@@ -531,20 +531,28 @@ impl<S: IsolatedDef + ItemStage<In = T>, T: Send + 'static> Last<S, T, Stream<S:
     note = "an isolated stage's arguments cross to its child processes as serde data: derive `serde::Serialize` and `serde::Deserialize` for this type"
 )]
 pub trait Crosses: Sized {
+    /// How the value crosses, both ways.
+    fn codec() -> Codec<Self>;
+}
+
+/// How an isolated stage's argument crosses to its child processes, both ways.
+#[cfg(feature = "isolate")]
+#[allow(missing_debug_implementations)]
+pub struct Codec<T> {
     /// The value as it crosses.
-    fn to_bytes(&self) -> Result<Vec<u8>, BoxError>;
+    pub to_bytes: fn(&T) -> Result<Vec<u8>, BoxError>,
     /// The value again, on the other side.
-    fn from_bytes(bytes: &[u8]) -> Result<Self, BoxError>;
+    pub from_bytes: fn(&[u8]) -> Result<T, BoxError>,
 }
 
 #[cfg(feature = "isolate")]
 #[diagnostic::do_not_recommend]
 impl<T: serde::Serialize + serde::de::DeserializeOwned> Crosses for T {
-    fn to_bytes(&self) -> Result<Vec<u8>, BoxError> {
-        Ok(postcard::to_stdvec(self)?)
-    }
-    fn from_bytes(bytes: &[u8]) -> Result<Self, BoxError> {
-        Ok(postcard::from_bytes(bytes)?)
+    fn codec() -> Codec<T> {
+        Codec {
+            to_bytes: |value| Ok(postcard::to_stdvec(value)?),
+            from_bytes: |bytes| Ok(postcard::from_bytes(bytes)?),
+        }
     }
 }
 

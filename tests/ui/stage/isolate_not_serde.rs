@@ -18,7 +18,7 @@ fn shrink(image: Vec<u8>) -> Thumbnail {
 struct Label(String);
 
 #[stage(isolate)]
-fn tag(x: u64, label: Label) -> String {
+fn tag(x: u64, label: &Label) -> String {
     format!("{}{x}", label.0)
 }
 
