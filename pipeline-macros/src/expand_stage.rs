@@ -402,6 +402,7 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
     let stream = Ident::new("stream", Span::mixed_site());
     quote_spanned! {key.span()=>
         #p::isolated_items! {
+            #[allow(clippy::unused_unit)]
             fn #codecs_fn() -> (#(#p::Codec<#stored>,)*) {
                 (#(#codecs,)*)
             }
@@ -409,13 +410,13 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
             impl #p::Isolate for #ident {
                 fn encode(&self) -> ::core::result::Result<::std::vec::Vec<u8>, #p::BoxError> {
                     let (#(#names,)*) = &self.__args;
-                    #[allow(unused_variables)]
+                    #[allow(unused_variables, clippy::let_unit_value)]
                     let codecs = #codecs_fn();
                     #p::encode_args(::std::vec![#((codecs.#indices.to_bytes)(#names.for_child()?)?),*])
                 }
                 fn decode(#bytes: &[u8]) -> ::core::result::Result<Self, #p::BoxError> {
                     let #bytes = #p::decode_args(#bytes, #count)?;
-                    #[allow(unused_variables)]
+                    #[allow(unused_variables, clippy::let_unit_value)]
                     let codecs = #codecs_fn();
                     ::core::result::Result::Ok(Self {
                         __args: (#(#p::Arg::value((codecs.#indices.from_bytes)(&#bytes[#indices])?),)*),
