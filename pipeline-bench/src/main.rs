@@ -31,6 +31,8 @@ use std::{env, fs, process};
 use work::{fine_iters, heavy_iters};
 
 fn main() {
+    // The isolated workload's worker processes start here.
+    pipeline::init();
     let args: Vec<String> = env::args().skip(1).collect();
     match config::parse(&args) {
         Mode::Run(cfg) => run(&cfg),

@@ -17,6 +17,7 @@ mod fine;
 mod heavy;
 mod idle;
 mod instructions;
+mod isolated;
 mod latency;
 mod memory;
 mod parallel;
@@ -48,6 +49,7 @@ pub const ALL: &[Workload] = &[
     idle::WORKLOAD,
     instructions::WORKLOAD,
     arguments::WORKLOAD,
+    isolated::WORKLOAD,
 ];
 
 /// The number of a workload given by number or by name.
