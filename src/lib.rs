@@ -448,6 +448,88 @@
 //! # Ok::<(), pipeline::Error>(())
 //! ```
 //!
+//! # Isolated stages
+//!
+//! With the `isolate` feature, `#[stage(isolate)]` runs each worker of an item-form
+//! stage in a child process of its own: the same executable, started again, which
+//! serves the stage until the run ends. Use it for code that can take the program
+//! down (a C library fed untrusted data: a decoder, a parser, a regex engine), that
+//! can hang, or that can allocate without end. A thread survives none of these and
+//! cannot be killed; a process can be.
+//!
+//! ```
+//! use pipeline::{consumer, pipeline, producer, stage};
+//! use std::time::Duration;
+//!
+//! #[producer]
+//! fn numbers(n: u64) -> impl Iterator<Item = u64> {
+//!     0..n
+//! }
+//!
+//! #[stage(isolate, workers = 2, timeout = Duration::from_secs(5), memory = 1 << 32, on_crash = skip)]
+//! fn fragile(x: u64) -> u64 {
+//!     if x == 7 {
+//!         std::process::abort(); // what a crash in C code looks like from here
+//!     }
+//!     x * 2
+//! }
+//!
+//! #[consumer]
+//! fn collect(xs: impl Iterator<Item = u64>) -> Vec<u64> {
+//!     let mut xs: Vec<u64> = xs.collect();
+//!     xs.sort_unstable();
+//!     xs
+//! }
+//!
+//! fn main() -> Result<(), pipeline::Error> {
+//!     pipeline::init(); // in a worker process: serves its stage, never returns
+//!     let (result, stats) = pipeline!(numbers(10) => fragile => collect).run_with_stats();
+//!     assert_eq!(result?, [0, 2, 4, 6, 8, 10, 12, 16, 18]);
+//!     let skipped = &stats.stages[1].skipped;
+//!     assert_eq!(skipped[0].crash.item(), Some(7));
+//!     println!("{}", skipped[0].crash.reason()); // killed by SIGABRT
+//!     Ok(())
+//! }
+//! ```
+//!
+//! - **`pipeline::init()` first in `main`.** A worker process runs the same `main`,
+//!   and `init` is where it turns to serving its stage: anything before it runs again
+//!   in every worker. A run with an isolated stage in a program that never called it
+//!   fails with an [`Error`] that says so. A test binary's `main` is the test
+//!   harness's: put [`init_at_load!()`](init_at_load) at the top level of the test
+//!   file instead, which calls `init` as the binary loads (Linux, FreeBSD, Apple).
+//! - **What crosses.** Items, results and the stage's arguments cross as serde data
+//!   (`postcard`): each must implement `Serialize` and `Deserialize`, checked at
+//!   compile time on its type. An argument crosses once per worker process, not per
+//!   item; a `per_worker(..)` argument cannot cross. An `Err` of the stage crosses as
+//!   its message, a panic as its message (and fails the run as a thread's would).
+//! - **What it costs.** Items go to a child in batches of what the stage's input
+//!   holds (up to [`MAX_BATCH`]): a trickle crosses item by item, a flood in large
+//!   batches; there is no chunk size to tune. On a 2-core machine a trivial isolated
+//!   stage costs about 65 ns per item against 30 on threads (`BENCHMARKS.md`), so
+//!   isolate the stage that needs it, not the pipeline.
+//! - **Crashes.** A child that dies on an item (a signal such as `SIGSEGV`, `SIGABRT`
+//!   or a `kill -9` from outside, an exit, an allocation past `memory`) or runs past
+//!   `timeout` on it, fails that item. With `on_crash = fail` (the default) the run
+//!   fails with an [`Error`] naming the stage and worker, whose
+//!   [`source`](std::error::Error::source) is a [`Crash`]: the item's position in the
+//!   stage's input, the [`CrashReason`] and the last line the child wrote to stderr.
+//!   With `on_crash = skip` the item is dropped and recorded in
+//!   [`StageStats::skipped`] with its reason, a new child takes the dead one's place,
+//!   and the run goes on; the other items of the dead child's batch are sent again
+//!   (their results died with it), so a skipping stage's code may run more than
+//!   once for an item, never fewer. `ordered` keeps the order of the rest.
+//! - **Stops.** A failure elsewhere, a `cancel()` or an early stop downstream kills
+//!   the children at once; no child outlives [`Pipeline::run`] or [`Handle::join`],
+//!   and on Linux a child dies with its worker thread even if the program is killed.
+//! - **Limits.** `memory = <bytes>` sets each child's `RLIMIT_AS`: it covers the
+//!   whole process (code, stacks, heap), so leave room for the executable.
+//!   `timeout = <Duration>` applies to each item.
+//!
+//! [`Stream::isolate`] builds the same stage without the attribute.
+//! `examples/rules.rs` runs untrusted regular expressions through the C library's
+//! matcher, and reports the ones that crashed, hung or ran out of memory.
+//!
 //! # Cargo features
 //!
 //! - `progress`: `Pipeline::run_with_progress` draws one bar per stage on stderr
@@ -456,6 +538,8 @@
 //! - `tracing`: each worker runs inside a `stage` span (`stage`, `worker` fields) and
 //!   emits events when it starts, finishes, stops early or fails; cancelling emits
 //!   `pipeline cancelled`. Off by default.
+//! - `isolate`: [isolated stages](#isolated-stages), on Unix. Adds `serde`,
+//!   `postcard` and `libc`. Off by default.
 //!
 //! # Without macros
 //!
