@@ -467,12 +467,16 @@ impl fmt::Display for Stats {
             )?;
         }
         for s in self.stages.iter().filter(|s| s.isolated && s.restarts > 0) {
+            let plural = |n: usize, one: &str, many: &str| match n {
+                1 => format!("1 {one}"),
+                n => format!("{n} {many}"),
+            };
             writeln!(
                 f,
-                "{}: {} worker processes restarted, {} items skipped",
+                "{}: {} restarted, {} skipped",
                 s.name,
-                s.restarts,
-                s.skipped.len()
+                plural(s.restarts as usize, "worker process", "worker processes"),
+                plural(s.skipped.len(), "item", "items")
             )?;
             #[cfg(feature = "isolate")]
             for skip in &s.skipped {
