@@ -334,3 +334,28 @@ fn no_child_outlives_an_early_stop() {
     assert_eq!(got, 0);
     assert_eq!(children(), Vec::<i32>::new());
 }
+
+#[stage(isolate, workers = 2)]
+fn parse_even(x: u64, fail_at: u64) -> Result<Option<u64>, String> {
+    if x == fail_at {
+        return Err(format!("cannot parse item {x}"));
+    }
+    Ok((x % 2 == 0).then_some(x / 2))
+}
+
+#[test]
+fn an_isolated_stage_drops_none_and_fails_on_err_like_a_thread() {
+    let _one = one_at_a_time();
+    let mut got = pipeline!(numbers(1_000) => parse_even(u64::MAX) => collect)
+        .run()
+        .unwrap();
+    got.sort_unstable();
+    assert_eq!(got, (0..500).collect::<Vec<u64>>());
+    let error = pipeline!(numbers(1_000) => parse_even(555) => collect)
+        .run()
+        .unwrap_err();
+    assert_eq!(error.stage(), Some("parse_even"));
+    assert!(!error.is_panic());
+    assert!(error.to_string().ends_with("failed: cannot parse item 555"), "{error}");
+    assert_eq!(children(), Vec::<i32>::new());
+}
