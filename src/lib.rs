@@ -551,8 +551,8 @@ pub mod __private {
         SeveralWorkers, StartsFlow, TakesInput,
     };
 
-    // Building the pipeline.
-    pub use pipeline_runtime::glue::{end, join, Chain};
+    // Naming a stage, and building the pipeline.
+    pub use pipeline_runtime::glue::{end, join, named, Chain, Marker};
     pub use pipeline_runtime::Pipeline;
 }
 
