@@ -639,8 +639,8 @@ pub mod __private {
         SeveralWorkers, StartsFlow, TakesInput,
     };
 
-    // Building the pipeline.
-    pub use pipeline_runtime::glue::{end, join, Chain};
+    // Naming a stage, and building the pipeline.
+    pub use pipeline_runtime::glue::{end, join, named, Chain, Marker};
     pub use pipeline_runtime::{Pipeline, Stream};
 
     // What `#[stage(isolate)]` generates: the stage's arguments as serde data, and

@@ -253,60 +253,69 @@ impl<'a> Visitor<'a> for Expander<'a> {
     }
 }
 
-/// The block that adds one stage: resolve its name as `__Stage`, check where it
-/// stands and its options, build it, and hand it to the glue function of its place.
+/// The block that adds one stage: name its type by a marker (see [`resolve`]), check
+/// where it stands and its options, build it, and hand it to the glue function of its
+/// place. Every check is asked of the marker, `<_ as Check<_>>::ok(flag, marker)`, so
+/// its `Self` is the stage, inferred, and its error is the check's own message.
 fn stage_block(stage: &StageRef, pos: Pos, role: Role) -> TokenStream {
     let span = stage.span();
     let p = private_at(span);
     let c = local_at("chain", span);
-    let s = Ident::new("__Stage", span);
-    let resolve = resolve(stage, &s);
+    let m = local_at("stage_type", span);
+    let resolve = resolve(stage, &m);
     let check = |name: &str, flag: &str| {
         let (name, flag) = (Ident::new(name, span), Ident::new(flag, span));
-        quote_spanned!(span=> <#s as #p::#name<#p::#flag<#s>>>::ok();)
+        quote_spanned!(span=> <_ as #p::#name<_>>::ok(<_ as #p::StageDef>::#flag(#m), #m);)
     };
     let mut checks = Vec::new();
     match pos {
-        Pos::Source => checks.push(check("StartsFlow", "Starting")),
-        Pos::Fed => checks.push(check("TakesInput", "Reading")),
+        Pos::Source => checks.push(check("StartsFlow", "starting")),
+        Pos::Fed => checks.push(check("TakesInput", "reading")),
     }
     match (pos, role) {
-        (Pos::Fed, Role::Stream) => checks.push(check("HasSuccessor", "Yielding")),
-        (Pos::Fed, Role::Branch) => checks.push(check("EndsBranch", "Ending")),
+        (Pos::Fed, Role::Stream) => checks.push(check("HasSuccessor", "yielding")),
+        (Pos::Fed, Role::Branch) => checks.push(check("EndsBranch", "ending")),
         _ => {}
     }
     if let Some((_, options)) = &stage.options {
         // Spanned on the option: the error is reported where its `Self` type is written.
         if let Some(key) = &options.ordered {
             let span = key.span();
-            let (s, p) = (Ident::new("__Stage", span), private_at(span));
+            let p = private_at(span);
             checks.push(quote_spanned!(span=>
-                <#s as #p::OrderedItemForm<#p::Ordering<#s>>>::ok();
-                <#s as #p::OrderedStage<#p::Ordering<#s>>>::ok();
+                <_ as #p::OrderedItemForm<_>>::ok(<_ as #p::StageDef>::ordering(#m), #m);
+                <_ as #p::OrderedStage<_>>::ok(<_ as #p::StageDef>::ordering(#m), #m);
             ));
         }
         if options.literally_several_workers() {
             let (key, _) = options.workers.as_ref().expect("workers are given");
             let span = key.span();
-            let (s, p) = (Ident::new("__Stage", span), private_at(span));
-            checks.push(quote_spanned!(span=> <#s as #p::SeveralWorkers<#p::Working<#s>>>::ok();));
+            let p = private_at(span);
+            checks.push(quote_spanned!(span=>
+                <_ as #p::SeveralWorkers<_>>::ok(<_ as #p::StageDef>::working(#m), #m);
+            ));
         }
     }
     let connect = (pos == Pos::Fed).then(|| {
         quote_spanned!(span=>
-            let #c = <_ as #p::Connects<_, #s, #p::InOf<#s>, #p::Checked<#s>>>::connect(#c);
+            let #c = <_ as #p::Connects<_, _, _, _>>::connect(
+                <_ as #p::StageDef>::checked(#m),
+                <_ as #p::StageDef>::input(#m),
+                #m,
+                #c,
+            );
         )
     });
     let built = local_at("stage", span);
-    let construct = construct(stage, &s, &built);
+    let construct = construct(stage, &m, &built);
     let call = match (pos, role) {
         (Pos::Source, Role::Result) => {
-            quote_spanned!(span=> #p::end(<#s as #p::StageDef>::head(#built)))
+            quote_spanned!(span=> #p::end(<_ as #p::StageDef>::head(#built)))
         }
-        (Pos::Source, _) => quote_spanned!(span=> <#s as #p::StageDef>::head(#built)),
-        (Pos::Fed, Role::Stream) => quote_spanned!(span=> <#s as #p::StageDef>::then(#built, #c)),
-        (Pos::Fed, Role::Result) => quote_spanned!(span=> <#s as #p::StageDef>::last(#built, #c)),
-        (Pos::Fed, Role::Branch) => quote_spanned!(span=> <#s as #p::StageDef>::branch(#built, #c)),
+        (Pos::Source, _) => quote_spanned!(span=> <_ as #p::StageDef>::head(#built)),
+        (Pos::Fed, Role::Stream) => quote_spanned!(span=> <_ as #p::StageDef>::then(#built, #c)),
+        (Pos::Fed, Role::Result) => quote_spanned!(span=> <_ as #p::StageDef>::last(#built, #c)),
+        (Pos::Fed, Role::Branch) => quote_spanned!(span=> <_ as #p::StageDef>::branch(#built, #c)),
     };
     quote_spanned!(span=> {
         #resolve
@@ -317,35 +326,37 @@ fn stage_block(stage: &StageRef, pos: Pos, role: Role) -> TokenStream {
     })
 }
 
-/// Names the stage's type `__Stage`, with the user's path as written: a type alias
-/// resolves in the type namespace only, so a local variable of the same name
-/// (`records(records)`) does not get in the way, and a stage defined inside a
-/// function body is found. A name that is no type (a function without an
-/// attribute, a misspelt name) is then one error, on the name, and every later use
-/// of `__Stage` is silent.
-fn resolve(stage: &StageRef, s: &Ident) -> TokenStream {
+/// `let stage_type = named(|path { .. }| {});`: the stage's type, as a `Marker`
+/// (`pipeline_runtime::glue`) inferred from the pattern of a closure that is never called. A struct pattern's
+/// path resolves in the type namespace, among structs only: a local variable of the
+/// same name (`records(records)`) does not get in the way, a stage defined inside a
+/// function body is found, and a misspelt name is one error, on the name, that can
+/// only suggest a similarly named struct (a stage), never a trait in scope. A name
+/// that is no stage type makes the marker an error, so every later check is silent.
+fn resolve(stage: &StageRef, m: &Ident) -> TokenStream {
     let path = &stage.path;
-    quote_spanned!(path.span()=> type #s = #path;)
+    let p = private_at(path.span());
+    quote_spanned!(path.span()=> let #m = #p::named(|#path { .. }| {});)
 }
 
 /// `let stage = ..;`: the stage built from its arguments, their number checked by
 /// the stage's own `Arguments` trait, with the options set where it is used. Spanned
 /// on the stage's name, where their errors go.
-fn construct(stage: &StageRef, s: &Ident, built: &Ident) -> TokenStream {
+fn construct(stage: &StageRef, m: &Ident, built: &Ident) -> TokenStream {
     let span = stage.span();
     let p = private_at(span);
     let (args, n) = match &stage.args {
         Some((paren, args)) => {
             let n = args.len();
-            let workers = workers(stage, s);
-            let args = args.iter().map(|arg| argument(s, &workers, arg));
+            let workers = workers(stage, m);
+            let args = args.iter().map(|arg| argument(span, m, &workers, arg));
             (quote_spanned!(paren.span.join()=> (#(#args,)*)), n)
         }
         None => (quote_spanned!(span=> ()), 0),
     };
     let construct = match n {
-        1 => quote_spanned!(span=> <#s as #p::StageDef>::construct_one),
-        _ => quote_spanned!(span=> <#s as #p::StageDef>::construct::<#n, _>),
+        1 => quote_spanned!(span=> <_ as #p::StageDef>::construct_one),
+        _ => quote_spanned!(span=> <_ as #p::StageDef>::construct::<#n, _>),
     };
     let configure = stage
         .options
@@ -355,13 +366,13 @@ fn construct(stage: &StageRef, s: &Ident, built: &Ident) -> TokenStream {
             let setters = options.setters(true);
             let options = local_at("options", span);
             quote_spanned!(span=>
-                let #built = <#s as #p::StageDef>::configure(#built, |#options| #options #setters);
+                let #built = <_ as #p::StageDef>::configure(#built, |#options| #options #setters);
             )
         });
     // `GIVEN` is coerced to the stage's `&dyn Arguments<N, _>`, which only the right
     // `N` allows: the count's check, on the stage's name.
     quote_spanned!(span=>
-        let #built = #construct(#p::GIVEN, #args);
+        let #built = #construct(#m, #p::GIVEN, #args);
         #configure
     )
 }
@@ -369,13 +380,13 @@ fn construct(stage: &StageRef, s: &Ident, built: &Ident) -> TokenStream {
 /// Whether the stage has several workers, as a type (`One`, `Several`, or the
 /// attribute's), and the span of the `workers` option where it is used, if it asks
 /// for several.
-fn workers(stage: &StageRef, s: &Ident) -> (TokenStream, Option<Span>) {
-    let p = private();
+fn workers(stage: &StageRef, m: &Ident) -> (TokenStream, Option<Span>) {
+    let p = private_at(stage.span());
     let workers = stage.options.as_ref().and_then(|(_, o)| o.workers.as_ref());
     match workers {
-        Some((_, value)) if is_one(value) => (quote!(#p::One), None),
-        Some((key, _)) => (quote!(#p::Several), Some(key.span())),
-        None => (quote!(<#s as #p::AttrWorkers>::Count), None),
+        Some((_, value)) if is_one(value) => (quote!(#p::Marker::<#p::One>::NEW), None),
+        Some((key, _)) => (quote!(#p::Marker::<#p::Several>::NEW), Some(key.span())),
+        None => (quote!(<_ as #p::AttrWorkers>::count(#m)), None),
     }
 }
 
@@ -403,19 +414,24 @@ fn is_per_worker(arg: &syn::Expr) -> bool {
 /// else on the stage (whose attribute gives the workers). The value is in a block, so
 /// that a value of the wrong type is reported as rustc reports it in a tuple
 /// (`expected u64, found &str` on the value alone).
-fn argument(s: &Ident, workers: &(TokenStream, Option<Span>), arg: &syn::Expr) -> TokenStream {
+fn argument(
+    stage: Span,
+    m: &Ident,
+    workers: &(TokenStream, Option<Span>),
+    arg: &syn::Expr,
+) -> TokenStream {
     let span = arg.span();
     let p = private_at(span);
     if is_per_worker(arg) {
         return quote_spanned!(span=> #p::Arg::per_worker(#arg));
     }
     let (count, option) = workers;
-    let at = option.unwrap_or_else(|| s.span());
-    let stage = Ident::new("__Stage", at);
-    let clone = quote_spanned!(at=> <#stage as #p::CloneForWorkers<_, #count>>::given);
+    let at = option.unwrap_or(stage);
+    let pa = private_at(at);
+    let clone = quote_spanned!(at=> <_ as #pa::CloneForWorkers<_, _>>::given);
     let brace = Span::mixed_site().located_at(span);
     let block = quote_spanned!(brace=> { #arg });
-    quote_spanned!(span=> <_ as #p::SendArg>::into_arg(#clone(#block)))
+    quote_spanned!(span=> <_ as #p::SendArg>::into_arg(#clone(#count, #m, #block)))
 }
 
 /// The most pipelines the runtime joins into one tuple at once.

@@ -9,6 +9,7 @@
 // `do_not_recommend` is stable since Rust 1.85; older compilers ignore it.
 #![allow(unknown_or_malformed_diagnostic_attributes)]
 
+use crate::glue::Marker;
 use crate::worker::worker_index;
 use crate::{BoxError, Output};
 use std::fmt;
@@ -213,8 +214,9 @@ pub trait ArgAt<const N: usize> {
     note = "give `{Self}` one worker (no `workers` option), or take the parameter as `&T`, or pass the argument as `pipeline::per_worker(|worker| ..)` to make one on each worker"
 )]
 pub trait CloneForWorkers<T, W> {
-    /// The value, checked.
-    fn given(value: T) -> T {
+    /// The value, checked; `W` comes first, so that it is known before the impl is
+    /// looked for.
+    fn given(_: Marker<W>, _: Marker<Self>, value: T) -> T {
         value
     }
 }
@@ -297,4 +299,8 @@ impl<T> Optional for Option<T> {
 pub trait AttrWorkers {
     /// [`One`] or [`Several`].
     type Count;
+    /// The marker of `Count`.
+    fn count(_: Marker<Self>) -> Marker<Self::Count> {
+        Marker::NEW
+    }
 }

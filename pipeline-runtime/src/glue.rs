@@ -3,9 +3,18 @@
 //!
 //! # How a mistake becomes one error on the user's tokens
 //!
+//! `pipeline!` names a stage's type once, as a [`Marker`] inferred from the struct
+//! pattern `name { .. }` ([`named`]): a pattern's path is looked up among structs
+//! only, so a misspelt name is one error that can suggest a similarly named stage but
+//! no trait in scope, and a name that is no type makes the marker an error, which
+//! silences every later check.
+//!
 //! Every check that can fail is a trait obligation written by the expansion as a
-//! qualified path (`<S as TakesInput<..>>::ok()`), spanned on the user's tokens, on a
-//! trait whose `on_unimplemented` says what is wrong. Written that way, rustc reports
+//! qualified path whose `Self` is inferred from the marker
+//! (`<_ as TakesInput<_>>::ok(<_ as StageDef>::reading(stage), stage)`), spanned on
+//! the user's tokens, on a trait whose `on_unimplemented` says what is wrong. The
+//! flag the check compares comes first, from the stage, so that it is known before
+//! rustc looks for the impl. Written that way, rustc reports
 //! the obligation alone: no "required by a bound in" note pointing here. Each such
 //! trait has one blanket impl over its `Self`, so rustc lists no "other types that
 //! implement" it either; where the blanket impl needs a bound of its own
@@ -65,11 +74,11 @@ pub trait StageDef: Sized {
     fn set_options(&mut self, options: Options);
     /// The stage with the `N` arguments given in `pipeline!`: `given` has been coerced
     /// to `Given<N, G>`, which only the right `N` allows.
-    fn construct<const N: usize, G>(given: &Self::Given<N, G>, args: G) -> Self {
+    fn construct<const N: usize, G>(_: Marker<Self>, given: &Self::Given<N, G>, args: G) -> Self {
         Self::new(given.args(args))
     }
     /// The same for one argument given.
-    fn construct_one<G>(given: &Self::GivenOne<G>, args: G) -> Self {
+    fn construct_one<G>(_: Marker<Self>, given: &Self::GivenOne<G>, args: G) -> Self {
         Self::new(given.args(args))
     }
     /// `stage[workers = .., name = ..]` in `pipeline!`: options set where the stage is used.
@@ -77,6 +86,42 @@ pub trait StageDef: Sized {
         let options = adjust(self.options());
         self.set_options(options);
         self
+    }
+
+    // What `pipeline!` checks, as markers: it names the stage by a value, a
+    // [`Marker`], so each of these is asked of the stage as `<_ as StageDef>::..(marker)`.
+
+    /// [`Starting`].
+    fn starting(_: Marker<Self>) -> Marker<Starting<Self>> {
+        Marker::NEW
+    }
+    /// [`Reading`].
+    fn reading(_: Marker<Self>) -> Marker<Reading<Self>> {
+        Marker::NEW
+    }
+    /// [`Yielding`].
+    fn yielding(_: Marker<Self>) -> Marker<Yielding<Self>> {
+        Marker::NEW
+    }
+    /// [`Ending`].
+    fn ending(_: Marker<Self>) -> Marker<Ending<Self>> {
+        Marker::NEW
+    }
+    /// [`Ordering`].
+    fn ordering(_: Marker<Self>) -> Marker<Ordering<Self>> {
+        Marker::NEW
+    }
+    /// [`Working`].
+    fn working(_: Marker<Self>) -> Marker<Working<Self>> {
+        Marker::NEW
+    }
+    /// [`Checked`].
+    fn checked(_: Marker<Self>) -> Marker<Checked<Self>> {
+        Marker::NEW
+    }
+    /// [`InOf`].
+    fn input(_: Marker<Self>) -> Marker<InOf<Self>> {
+        Marker::NEW
     }
 
     // Where the stage stands. These are methods, called as `<S as StageDef>::then`,
@@ -130,6 +175,38 @@ pub trait Ctor<G, S: StageDef> {
 /// What `pipeline!` coerces to `&S::Given<N, _>`: every `Arguments` trait with the
 /// right `N` is implemented for it.
 pub const GIVEN: &() = &();
+
+/// A type as a value. `pipeline!` gets a stage's from [`named`], and passes it, and
+/// what [`StageDef`] says of the stage, to each check, so that no check names the type.
+pub struct Marker<T: ?Sized>(PhantomData<fn() -> T>);
+
+impl<T: ?Sized> Marker<T> {
+    /// The marker of `T`.
+    pub const NEW: Self = Marker(PhantomData);
+}
+
+impl<T: ?Sized> Clone for Marker<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for Marker<T> {}
+
+impl<T: ?Sized> fmt::Debug for Marker<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Marker")
+    }
+}
+
+/// The marker of the stage named in `pipeline!`, from a closure that is never
+/// called, whose parameter is the pattern `name { .. }`: rustc resolves a pattern's
+/// path among structs only, so a name that is no stage type is reported as such
+/// (with a similarly named stage as its suggestion), not as a missing type that
+/// looks like a trait in scope.
+pub fn named<S>(_: impl FnOnce(S)) -> Marker<S> {
+    Marker::NEW
+}
 
 /// A flag of [`Kind`]: the position or option is allowed.
 #[derive(Debug)]
@@ -223,8 +300,9 @@ pub type Working<S> = <KindOf<S> as Kind>::Workers;
     label = "a flow starts with a #[producer] or a stream named by `let`"
 )]
 pub trait StartsFlow<Flag> {
-    /// Does nothing: naming it is the check.
-    fn ok() {}
+    /// Does nothing: naming it is the check. The flag comes first, so that it is
+    /// known before the impl for `Self` is looked for.
+    fn ok(_: Marker<Flag>, _: Marker<Self>) {}
 }
 impl<S> StartsFlow<Yes> for S {}
 
@@ -234,8 +312,9 @@ impl<S> StartsFlow<Yes> for S {}
     label = "a producer can only start a flow"
 )]
 pub trait TakesInput<Flag> {
-    /// Does nothing: naming it is the check.
-    fn ok() {}
+    /// Does nothing: naming it is the check. The flag comes first, so that it is
+    /// known before the impl for `Self` is looked for.
+    fn ok(_: Marker<Flag>, _: Marker<Self>) {}
 }
 impl<S> TakesInput<Yes> for S {}
 
@@ -245,8 +324,9 @@ impl<S> TakesInput<Yes> for S {}
     label = "a consumer ends a flow"
 )]
 pub trait HasSuccessor<Flag> {
-    /// Does nothing: naming it is the check.
-    fn ok() {}
+    /// Does nothing: naming it is the check. The flag comes first, so that it is
+    /// known before the impl for `Self` is looked for.
+    fn ok(_: Marker<Flag>, _: Marker<Self>) {}
 }
 impl<S> HasSuccessor<Yes> for S {}
 
@@ -257,8 +337,9 @@ impl<S> HasSuccessor<Yes> for S {}
     note = "the pipeline's result is one value per branch; to merge the branches into one stream instead, follow the list with `=> stage`"
 )]
 pub trait EndsBranch<Flag> {
-    /// Does nothing: naming it is the check.
-    fn ok() {}
+    /// Does nothing: naming it is the check. The flag comes first, so that it is
+    /// known before the impl for `Self` is looked for.
+    fn ok(_: Marker<Flag>, _: Marker<Self>) {}
 }
 impl<S> EndsBranch<Yes> for S {}
 
@@ -269,8 +350,9 @@ impl<S> EndsBranch<Yes> for S {}
     note = "no output of a stream-form stage can be traced back to the input it came from; write the stage as `fn(item: T) -> U` to keep the input order"
 )]
 pub trait OrderedItemForm<Flag> {
-    /// Does nothing: naming it is the check.
-    fn ok() {}
+    /// Does nothing: naming it is the check. The flag comes first, so that it is
+    /// known before the impl for `Self` is looked for.
+    fn ok(_: Marker<Flag>, _: Marker<Self>) {}
 }
 impl<S> OrderedItemForm<Yes> for S {}
 impl<S> OrderedItemForm<No> for S {}
@@ -281,8 +363,9 @@ impl<S> OrderedItemForm<No> for S {}
     label = "not a #[stage]"
 )]
 pub trait OrderedStage<Flag> {
-    /// Does nothing: naming it is the check.
-    fn ok() {}
+    /// Does nothing: naming it is the check. The flag comes first, so that it is
+    /// known before the impl for `Self` is looked for.
+    fn ok(_: Marker<Flag>, _: Marker<Self>) {}
 }
 impl<S> OrderedStage<Yes> for S {}
 impl<S> OrderedStage<StreamForm> for S {}
@@ -294,8 +377,9 @@ impl<S> OrderedStage<StreamForm> for S {}
     note = "give its #[consumer] attribute a `workers` option to get one value per worker, in a `Vec`"
 )]
 pub trait SeveralWorkers<Flag> {
-    /// Does nothing: naming it is the check.
-    fn ok() {}
+    /// Does nothing: naming it is the check. The flag comes first, so that it is
+    /// known before the impl for `Self` is looked for.
+    fn ok(_: Marker<Flag>, _: Marker<Self>) {}
 }
 impl<S> SeveralWorkers<Yes> for S {}
 
@@ -326,17 +410,22 @@ fn chain<Up, T>(stream: Stream<T>) -> Chain<Up, T> {
 )]
 pub trait Connects<Up, Down, In, Checked>: Sized {
     /// The stream, as `Down`'s input.
-    fn connect(chain: Chain<Up, Self>) -> Chain<Up, In>;
+    fn connect(
+        checked: Marker<Checked>,
+        input: Marker<In>,
+        down: Marker<Down>,
+        chain: Chain<Up, Self>,
+    ) -> Chain<Up, In>;
 }
 
 impl<T, Up, Down> Connects<Up, Down, T, Yes> for T {
-    fn connect(chain: Chain<Up, T>) -> Chain<Up, T> {
+    fn connect(_: Marker<Yes>, _: Marker<T>, _: Marker<Down>, chain: Chain<Up, T>) -> Chain<Up, T> {
         chain
     }
 }
 
 impl<T, Up, Down, In> Connects<Up, Down, In, No> for T {
-    fn connect(_: Chain<Up, T>) -> Chain<Up, In> {
+    fn connect(_: Marker<No>, _: Marker<In>, _: Marker<Down>, _: Chain<Up, T>) -> Chain<Up, In> {
         refused()
     }
 }

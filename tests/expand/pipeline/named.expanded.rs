@@ -29,22 +29,32 @@ fn main() {
             3usize,
         >({
             let chain = {
-                type __Stage = lines;
-                <__Stage as ::pipeline::__private::StartsFlow<
-                    ::pipeline::__private::Starting<__Stage>,
-                >>::ok();
-                let stage = <__Stage as ::pipeline::__private::StageDef>::construct_one(
+                let stage_type = ::pipeline::__private::named(|lines { .. }| {});
+                <_ as ::pipeline::__private::StartsFlow<
+                    _,
+                >>::ok(
+                    <_ as ::pipeline::__private::StageDef>::starting(stage_type),
+                    stage_type,
+                );
+                let stage = <_ as ::pipeline::__private::StageDef>::construct_one(
+                    stage_type,
                     ::pipeline::__private::GIVEN,
                     (
                         <_ as ::pipeline::__private::SendArg>::into_arg(
-                            <__Stage as ::pipeline::__private::CloneForWorkers<
+                            <_ as ::pipeline::__private::CloneForWorkers<
                                 _,
-                                <__Stage as ::pipeline::__private::AttrWorkers>::Count,
-                            >>::given({ "12\nab\n3".to_owned() }),
+                                _,
+                            >>::given(
+                                <_ as ::pipeline::__private::AttrWorkers>::count(
+                                    stage_type,
+                                ),
+                                stage_type,
+                                { "12\nab\n3".to_owned() },
+                            ),
                         ),
                     ),
                 );
-                <__Stage as ::pipeline::__private::StageDef>::head(stage)
+                <_ as ::pipeline::__private::StageDef>::head(stage)
             };
             chain
         });
@@ -53,24 +63,37 @@ fn main() {
                 let merged = {
                     let chain = stream0_0;
                     let chain = {
-                        type __Stage = parse_number;
-                        <__Stage as ::pipeline::__private::TakesInput<
-                            ::pipeline::__private::Reading<__Stage>,
-                        >>::ok();
-                        <__Stage as ::pipeline::__private::HasSuccessor<
-                            ::pipeline::__private::Yielding<__Stage>,
-                        >>::ok();
+                        let stage_type = ::pipeline::__private::named(|
+                            parse_number { .. }|
+                        {});
+                        <_ as ::pipeline::__private::TakesInput<
+                            _,
+                        >>::ok(
+                            <_ as ::pipeline::__private::StageDef>::reading(stage_type),
+                            stage_type,
+                        );
+                        <_ as ::pipeline::__private::HasSuccessor<
+                            _,
+                        >>::ok(
+                            <_ as ::pipeline::__private::StageDef>::yielding(stage_type),
+                            stage_type,
+                        );
                         let chain = <_ as ::pipeline::__private::Connects<
                             _,
-                            __Stage,
-                            ::pipeline::__private::InOf<__Stage>,
-                            ::pipeline::__private::Checked<__Stage>,
-                        >>::connect(chain);
-                        let stage = <__Stage as ::pipeline::__private::StageDef>::construct::<
+                            _,
+                            _,
+                            _,
+                        >>::connect(
+                            <_ as ::pipeline::__private::StageDef>::checked(stage_type),
+                            <_ as ::pipeline::__private::StageDef>::input(stage_type),
+                            stage_type,
+                            chain,
+                        );
+                        let stage = <_ as ::pipeline::__private::StageDef>::construct::<
                             0usize,
                             _,
-                        >(::pipeline::__private::GIVEN, ());
-                        <__Stage as ::pipeline::__private::StageDef>::then(stage, chain)
+                        >(stage_type, ::pipeline::__private::GIVEN, ());
+                        <_ as ::pipeline::__private::StageDef>::then(stage, chain)
                     };
                     chain
                 };
@@ -83,27 +106,39 @@ fn main() {
                     {
                         let chain = stream0_1;
                         let chain = {
-                            type __Stage = parse_length;
-                            <__Stage as ::pipeline::__private::TakesInput<
-                                ::pipeline::__private::Reading<__Stage>,
-                            >>::ok();
-                            <__Stage as ::pipeline::__private::HasSuccessor<
-                                ::pipeline::__private::Yielding<__Stage>,
-                            >>::ok();
+                            let stage_type = ::pipeline::__private::named(|
+                                parse_length { .. }|
+                            {});
+                            <_ as ::pipeline::__private::TakesInput<
+                                _,
+                            >>::ok(
+                                <_ as ::pipeline::__private::StageDef>::reading(stage_type),
+                                stage_type,
+                            );
+                            <_ as ::pipeline::__private::HasSuccessor<
+                                _,
+                            >>::ok(
+                                <_ as ::pipeline::__private::StageDef>::yielding(
+                                    stage_type,
+                                ),
+                                stage_type,
+                            );
                             let chain = <_ as ::pipeline::__private::Connects<
                                 _,
-                                __Stage,
-                                ::pipeline::__private::InOf<__Stage>,
-                                ::pipeline::__private::Checked<__Stage>,
-                            >>::connect(chain);
-                            let stage = <__Stage as ::pipeline::__private::StageDef>::construct::<
+                                _,
+                                _,
+                                _,
+                            >>::connect(
+                                <_ as ::pipeline::__private::StageDef>::checked(stage_type),
+                                <_ as ::pipeline::__private::StageDef>::input(stage_type),
+                                stage_type,
+                                chain,
+                            );
+                            let stage = <_ as ::pipeline::__private::StageDef>::construct::<
                                 0usize,
                                 _,
-                            >(::pipeline::__private::GIVEN, ());
-                            <__Stage as ::pipeline::__private::StageDef>::then(
-                                stage,
-                                chain,
-                            )
+                            >(stage_type, ::pipeline::__private::GIVEN, ());
+                            <_ as ::pipeline::__private::StageDef>::then(stage, chain)
                         };
                         chain
                     },
@@ -118,54 +153,70 @@ fn main() {
                     {
                         let chain = stream1_0;
                         let chain = {
-                            type __Stage = total;
-                            <__Stage as ::pipeline::__private::TakesInput<
-                                ::pipeline::__private::Reading<__Stage>,
-                            >>::ok();
-                            <__Stage as ::pipeline::__private::EndsBranch<
-                                ::pipeline::__private::Ending<__Stage>,
-                            >>::ok();
+                            let stage_type = ::pipeline::__private::named(|total { .. }| {});
+                            <_ as ::pipeline::__private::TakesInput<
+                                _,
+                            >>::ok(
+                                <_ as ::pipeline::__private::StageDef>::reading(stage_type),
+                                stage_type,
+                            );
+                            <_ as ::pipeline::__private::EndsBranch<
+                                _,
+                            >>::ok(
+                                <_ as ::pipeline::__private::StageDef>::ending(stage_type),
+                                stage_type,
+                            );
                             let chain = <_ as ::pipeline::__private::Connects<
                                 _,
-                                __Stage,
-                                ::pipeline::__private::InOf<__Stage>,
-                                ::pipeline::__private::Checked<__Stage>,
-                            >>::connect(chain);
-                            let stage = <__Stage as ::pipeline::__private::StageDef>::construct::<
+                                _,
+                                _,
+                                _,
+                            >>::connect(
+                                <_ as ::pipeline::__private::StageDef>::checked(stage_type),
+                                <_ as ::pipeline::__private::StageDef>::input(stage_type),
+                                stage_type,
+                                chain,
+                            );
+                            let stage = <_ as ::pipeline::__private::StageDef>::construct::<
                                 0usize,
                                 _,
-                            >(::pipeline::__private::GIVEN, ());
-                            <__Stage as ::pipeline::__private::StageDef>::branch(
-                                stage,
-                                chain,
-                            )
+                            >(stage_type, ::pipeline::__private::GIVEN, ());
+                            <_ as ::pipeline::__private::StageDef>::branch(stage, chain)
                         };
                         chain
                     },
                     {
                         let chain = stream0_2;
                         let chain = {
-                            type __Stage = count;
-                            <__Stage as ::pipeline::__private::TakesInput<
-                                ::pipeline::__private::Reading<__Stage>,
-                            >>::ok();
-                            <__Stage as ::pipeline::__private::EndsBranch<
-                                ::pipeline::__private::Ending<__Stage>,
-                            >>::ok();
+                            let stage_type = ::pipeline::__private::named(|count { .. }| {});
+                            <_ as ::pipeline::__private::TakesInput<
+                                _,
+                            >>::ok(
+                                <_ as ::pipeline::__private::StageDef>::reading(stage_type),
+                                stage_type,
+                            );
+                            <_ as ::pipeline::__private::EndsBranch<
+                                _,
+                            >>::ok(
+                                <_ as ::pipeline::__private::StageDef>::ending(stage_type),
+                                stage_type,
+                            );
                             let chain = <_ as ::pipeline::__private::Connects<
                                 _,
-                                __Stage,
-                                ::pipeline::__private::InOf<__Stage>,
-                                ::pipeline::__private::Checked<__Stage>,
-                            >>::connect(chain);
-                            let stage = <__Stage as ::pipeline::__private::StageDef>::construct::<
+                                _,
+                                _,
+                                _,
+                            >>::connect(
+                                <_ as ::pipeline::__private::StageDef>::checked(stage_type),
+                                <_ as ::pipeline::__private::StageDef>::input(stage_type),
+                                stage_type,
+                                chain,
+                            );
+                            let stage = <_ as ::pipeline::__private::StageDef>::construct::<
                                 0usize,
                                 _,
-                            >(::pipeline::__private::GIVEN, ());
-                            <__Stage as ::pipeline::__private::StageDef>::branch(
-                                stage,
-                                chain,
-                            )
+                            >(stage_type, ::pipeline::__private::GIVEN, ());
+                            <_ as ::pipeline::__private::StageDef>::branch(stage, chain)
                         };
                         chain
                     },

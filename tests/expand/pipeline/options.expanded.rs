@@ -17,48 +17,75 @@ fn main() {
     let sum = {
         {
             let chain = {
-                type __Stage = numbers;
-                <__Stage as ::pipeline::__private::StartsFlow<
-                    ::pipeline::__private::Starting<__Stage>,
-                >>::ok();
-                let stage = <__Stage as ::pipeline::__private::StageDef>::construct_one(
+                let stage_type = ::pipeline::__private::named(|numbers { .. }| {});
+                <_ as ::pipeline::__private::StartsFlow<
+                    _,
+                >>::ok(
+                    <_ as ::pipeline::__private::StageDef>::starting(stage_type),
+                    stage_type,
+                );
+                let stage = <_ as ::pipeline::__private::StageDef>::construct_one(
+                    stage_type,
                     ::pipeline::__private::GIVEN,
                     (
                         <_ as ::pipeline::__private::SendArg>::into_arg(
-                            <__Stage as ::pipeline::__private::CloneForWorkers<
+                            <_ as ::pipeline::__private::CloneForWorkers<
                                 _,
-                                <__Stage as ::pipeline::__private::AttrWorkers>::Count,
-                            >>::given({ 10 }),
+                                _,
+                            >>::given(
+                                <_ as ::pipeline::__private::AttrWorkers>::count(
+                                    stage_type,
+                                ),
+                                stage_type,
+                                { 10 },
+                            ),
                         ),
                     ),
                 );
-                <__Stage as ::pipeline::__private::StageDef>::head(stage)
+                <_ as ::pipeline::__private::StageDef>::head(stage)
             };
             let chain = {
-                type __Stage = square;
-                <__Stage as ::pipeline::__private::TakesInput<
-                    ::pipeline::__private::Reading<__Stage>,
-                >>::ok();
-                <__Stage as ::pipeline::__private::HasSuccessor<
-                    ::pipeline::__private::Yielding<__Stage>,
-                >>::ok();
-                <__Stage as ::pipeline::__private::OrderedItemForm<
-                    ::pipeline::__private::Ordering<__Stage>,
-                >>::ok();
-                <__Stage as ::pipeline::__private::OrderedStage<
-                    ::pipeline::__private::Ordering<__Stage>,
-                >>::ok();
+                let stage_type = ::pipeline::__private::named(|square { .. }| {});
+                <_ as ::pipeline::__private::TakesInput<
+                    _,
+                >>::ok(
+                    <_ as ::pipeline::__private::StageDef>::reading(stage_type),
+                    stage_type,
+                );
+                <_ as ::pipeline::__private::HasSuccessor<
+                    _,
+                >>::ok(
+                    <_ as ::pipeline::__private::StageDef>::yielding(stage_type),
+                    stage_type,
+                );
+                <_ as ::pipeline::__private::OrderedItemForm<
+                    _,
+                >>::ok(
+                    <_ as ::pipeline::__private::StageDef>::ordering(stage_type),
+                    stage_type,
+                );
+                <_ as ::pipeline::__private::OrderedStage<
+                    _,
+                >>::ok(
+                    <_ as ::pipeline::__private::StageDef>::ordering(stage_type),
+                    stage_type,
+                );
                 let chain = <_ as ::pipeline::__private::Connects<
                     _,
-                    __Stage,
-                    ::pipeline::__private::InOf<__Stage>,
-                    ::pipeline::__private::Checked<__Stage>,
-                >>::connect(chain);
-                let stage = <__Stage as ::pipeline::__private::StageDef>::construct::<
+                    _,
+                    _,
+                    _,
+                >>::connect(
+                    <_ as ::pipeline::__private::StageDef>::checked(stage_type),
+                    <_ as ::pipeline::__private::StageDef>::input(stage_type),
+                    stage_type,
+                    chain,
+                );
+                let stage = <_ as ::pipeline::__private::StageDef>::construct::<
                     0usize,
                     _,
-                >(::pipeline::__private::GIVEN, ());
-                let stage = <__Stage as ::pipeline::__private::StageDef>::configure(
+                >(stage_type, ::pipeline::__private::GIVEN, ());
+                let stage = <_ as ::pipeline::__private::StageDef>::configure(
                     stage,
                     |options| {
                         options
@@ -70,24 +97,32 @@ fn main() {
                             .ordered(true)
                     },
                 );
-                <__Stage as ::pipeline::__private::StageDef>::then(stage, chain)
+                <_ as ::pipeline::__private::StageDef>::then(stage, chain)
             };
             let chain = {
-                type __Stage = total;
-                <__Stage as ::pipeline::__private::TakesInput<
-                    ::pipeline::__private::Reading<__Stage>,
-                >>::ok();
+                let stage_type = ::pipeline::__private::named(|total { .. }| {});
+                <_ as ::pipeline::__private::TakesInput<
+                    _,
+                >>::ok(
+                    <_ as ::pipeline::__private::StageDef>::reading(stage_type),
+                    stage_type,
+                );
                 let chain = <_ as ::pipeline::__private::Connects<
                     _,
-                    __Stage,
-                    ::pipeline::__private::InOf<__Stage>,
-                    ::pipeline::__private::Checked<__Stage>,
-                >>::connect(chain);
-                let stage = <__Stage as ::pipeline::__private::StageDef>::construct::<
+                    _,
+                    _,
+                    _,
+                >>::connect(
+                    <_ as ::pipeline::__private::StageDef>::checked(stage_type),
+                    <_ as ::pipeline::__private::StageDef>::input(stage_type),
+                    stage_type,
+                    chain,
+                );
+                let stage = <_ as ::pipeline::__private::StageDef>::construct::<
                     0usize,
                     _,
-                >(::pipeline::__private::GIVEN, ());
-                <__Stage as ::pipeline::__private::StageDef>::last(stage, chain)
+                >(stage_type, ::pipeline::__private::GIVEN, ());
+                <_ as ::pipeline::__private::StageDef>::last(stage, chain)
             };
             chain
         }

@@ -17,4 +17,5 @@ fn total(xs: impl Iterator<Item = u64>) -> u64 {
 
 fn main() {
     let _ = pipeline!(numbers(10) => sq => total).run();
+    let _ = pipeline!(numbers(10) => squre => total).run();
 }
