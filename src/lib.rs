@@ -555,6 +555,8 @@ pub use pipeline_macros::{consumer, pipeline, producer, stage};
 pub use pipeline_runtime::{
     init, init_at_load, Crash, CrashReason, Isolate, Isolation, OnCrash, MAX_BATCH,
 };
+#[cfg(feature = "redis")]
+pub use pipeline_runtime::{Redis, RemoteFailure, RemoteStats};
 pub use pipeline_runtime::{
     sleep, BoxError, Canceller, Error, Graph, Handle, Input, Iter, Options, Output, Pipeline,
     Skipped, StageKind, StageStats, Stats, Stream, DEFAULT_BUFFER, MAX_BUFFER,
@@ -646,6 +648,8 @@ pub mod __private {
     // What `#[stage(isolate)]` generates: the stage's arguments as serde data, and
     // how it joins a stream.
     pub use crate::__pipeline_isolated_items as isolated_items;
+    pub use crate::__pipeline_remote_items as remote_items;
+    pub use pipeline_runtime::glue::{RemoteDef, RemoteKind};
     #[cfg(feature = "isolate")]
     pub use pipeline_runtime::glue::{decode_args, encode_args, Codec, Crosses, ItemsCross};
     pub use pipeline_runtime::glue::{IsolatedDef, IsolatedKind};
@@ -670,6 +674,27 @@ macro_rules! __pipeline_isolated_items {
         ::core::compile_error!(
             "`isolate` needs the `isolate` feature of `pipeline`: in Cargo.toml, \
              `pipeline = { version = \"0.1\", features = [\"isolate\"] }`"
+        );
+    };
+}
+
+/// What `#[stage(remote)]` emits: the items as they are with the `redis` feature,
+/// one error without it.
+#[cfg(feature = "redis")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pipeline_remote_items {
+    ($($items:tt)*) => { $($items)* };
+}
+
+#[cfg(not(feature = "redis"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pipeline_remote_items {
+    ($($items:tt)*) => {
+        ::core::compile_error!(
+            "`remote` needs the `redis` feature of `pipeline`: in Cargo.toml, \
+             `pipeline = { version = \"0.1\", features = [\"redis\"] }`"
         );
     };
 }

@@ -31,6 +31,8 @@ pub(crate) struct Options {
     pub returns: Option<(Ident, Returns)>,
     /// `isolate`: each worker is a child process.
     pub isolate: Option<Ident>,
+    /// `remote`: the workers are processes fed through a broker.
+    pub remote: Option<Ident>,
     /// `timeout = <Duration>`, for an isolated stage.
     pub timeout: Option<(Ident, Expr)>,
     /// `memory = <bytes>`, for an isolated stage.
@@ -109,7 +111,7 @@ fn literal_count(value: &Expr) -> Option<i128> {
 fn valid_keys(place: Place) -> &'static str {
     match place {
         Place::Attribute(Kind::Stage) => {
-            "`workers`, `buffer`, `name`, `ordered`, `fallible`, `returns`, `isolate`, `timeout`, `memory`, `on_crash`"
+            "`workers`, `buffer`, `name`, `ordered`, `fallible`, `returns`, `isolate`, `timeout`, `memory`, `on_crash`, `remote`"
         }
         Place::Attribute(Kind::Producer) => "`workers`, `buffer`, `name`, `fallible`, `returns`",
         Place::Attribute(Kind::Consumer) => "`workers`, `buffer`, `name`, `returns`",
@@ -257,6 +259,18 @@ fn add(place: Place, meta: &Meta, options: &mut Options) -> syn::Result<()> {
                 return twice();
             }
             options.isolate = Some(key);
+        }
+        ("remote", Meta::Path(_)) if takes_isolate => {
+            if options.remote.is_some() {
+                return twice();
+            }
+            options.remote = Some(key);
+        }
+        ("remote", _) if takes_isolate => {
+            return Err(syn::Error::new_spanned(
+                meta,
+                "`remote` takes no value: write `remote` alone, and give the pipeline a broker",
+            ))
         }
         ("isolate", _) if takes_isolate => {
             return Err(syn::Error::new_spanned(

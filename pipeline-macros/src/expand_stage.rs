@@ -122,6 +122,20 @@ fn check(options: &Options, view: &StageFn) -> syn::Result<()> {
              get items one batch at a time and send each item's result back",
         ));
     }
+    if let Some(key) = options.remote.as_ref().filter(|_| !view.is_item_form()) {
+        errors.push(syn::Error::new(
+            key.span(),
+            "`remote` needs an item-form #[stage] (`fn(item: T) -> U`): its worker processes \
+             get items one batch at a time and send each item's result back",
+        ));
+    }
+    if let (Some(_), Some(key)) = (&options.isolate, &options.remote) {
+        errors.push(syn::Error::new(
+            key.span(),
+            "a stage is `isolate` or `remote`, not both: a remote stage's workers are already \
+             processes of their own",
+        ));
+    }
     if options.isolate.is_none() {
         let keys = [
             options.timeout.as_ref().map(|(k, _)| k),
@@ -353,6 +367,7 @@ fn kind_marker(view: &StageFn, options: &Options) -> Ident {
     let marker = match (&view.kind, &view.input) {
         (Kind::Producer, _) => "ProducerKind",
         (Kind::Stage, Some(Input::Item(_))) if options.isolate.is_some() => "IsolatedKind",
+        (Kind::Stage, Some(Input::Item(_))) if options.remote.is_some() => "RemoteKind",
         (Kind::Stage, Some(Input::Item(_))) => "ItemKind",
         (Kind::Stage, _) => "StreamKind",
         (Kind::Consumer, _) if options.several_workers() => "ConsumersKind",
@@ -366,8 +381,10 @@ fn kind_marker(view: &StageFn, options: &Options) -> Ident {
 /// which `isolated_items!` checks.
 fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
     let p = quote!(::pipeline::__private);
-    let Some(key) = &options.isolate else {
-        return TokenStream::new();
+    let (key, remote) = match (&options.isolate, &options.remote) {
+        (Some(key), _) => (key, false),
+        (None, Some(key)) => (key, true),
+        (None, None) => return TokenStream::new(),
     };
     let Some(Input::Item(input_ty)) = &view.input else {
         return TokenStream::new();
@@ -400,8 +417,34 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
     let isolate =
         quote_spanned!(input_ty.span()=> <(#input_ty, #out_ty) as #p::ItemsCross<#ident>>::isolate);
     let stream = Ident::new("stream", Span::mixed_site());
+    let (check, joins) = match remote {
+        false => (
+            quote_spanned!(key.span()=> #p::isolated_items!),
+            quote! {
+                impl #p::IsolatedDef for #ident {
+                    fn isolate_into(self, #stream: #p::Stream<<Self as #p::ItemStage>::In>) -> #p::Stream<<Self as #p::ItemStage>::Out> {
+                        let isolation = #p::Isolation::new() #setters;
+                        #isolate(#stream, #p::StageDef::options(&self), isolation, self)
+                    }
+                }
+            },
+        ),
+        true => {
+            let remote_fn = quote_spanned!(input_ty.span()=> <(#input_ty, #out_ty) as #p::ItemsCross<#ident>>::remote);
+            (
+                quote_spanned!(key.span()=> #p::remote_items!),
+                quote! {
+                    impl #p::RemoteDef for #ident {
+                        fn remote_into(self, #stream: #p::Stream<<Self as #p::ItemStage>::In>) -> #p::Stream<<Self as #p::ItemStage>::Out> {
+                            #remote_fn(#stream, #p::StageDef::options(&self), self)
+                        }
+                    }
+                },
+            )
+        }
+    };
     quote_spanned! {key.span()=>
-        #p::isolated_items! {
+        #check {
             #[allow(clippy::unused_unit)]
             fn #codecs_fn() -> (#(#p::Codec<#stored>,)*) {
                 (#(#codecs,)*)
@@ -425,12 +468,7 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
                 }
             }
 
-            impl #p::IsolatedDef for #ident {
-                fn isolate_into(self, #stream: #p::Stream<<Self as #p::ItemStage>::In>) -> #p::Stream<<Self as #p::ItemStage>::Out> {
-                    let isolation = #p::Isolation::new() #setters;
-                    #isolate(#stream, #p::StageDef::options(&self), isolation, self)
-                }
-            }
+            #joins
         }
     }
 }

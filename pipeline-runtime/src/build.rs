@@ -23,6 +23,7 @@ fn node(id: usize, opts: &Options, kind: StageKind) -> Node {
         buffer: (kind != StageKind::Producer).then_some(opts.buffer),
         ordered: opts.ordered && kind == StageKind::Item && opts.workers > 1,
         isolated: opts.isolated,
+        remote: opts.remote,
     }
 }
 
@@ -155,29 +156,7 @@ impl<T: Send + 'static> Stream<T> {
             opts,
             StageKind::Item,
             move |launch, opts, counters, input, out| {
-                if opts.ordered && opts.workers > 1 {
-                    let shared_out = out.for_worker(&counters, 0);
-                    let input = input.shared(Some(&shared_out));
-                    let control = Arc::clone(&launch.control);
-                    let in_order =
-                        Arc::new(InOrder::new(input, shared_out, control, opts.workers, 1));
-                    return launch.workers(opts, &counters, stage, |worker, stage| {
-                        let counters = Arc::clone(&counters);
-                        (
-                            Arc::clone(&in_order),
-                            move |in_order: &mut Arc<InOrder<_, _>>| {
-                                in_order.run(&mut stage.start(), counters.worker(worker))
-                            },
-                        )
-                    });
-                }
-                launch.workers(opts, &counters, stage, |worker, stage| {
-                    let out = out.for_worker(&counters, worker);
-                    let input = input.for_worker(worker, Some(&out));
-                    (out, move |out: &mut Output<M::Out>| {
-                        map_all(input, &mut stage.start(), out)
-                    })
-                })
+                start_map(launch, opts, counters, input, out, stage)
             },
         )
     }
@@ -195,6 +174,8 @@ impl<T: Send + 'static> Stream<T> {
             let id = Graph::new_id();
             return Pipeline {
                 graph: self.then_graph(id, &opts, StageKind::Consumer),
+                #[cfg(feature = "redis")]
+                broker: None,
                 launch: Box::new(move |_| Err(Error::invalid(&opts.name, reason))),
             };
         }
@@ -205,6 +186,8 @@ impl<T: Send + 'static> Stream<T> {
                 Ok(Box::new(move || collect()?.pop()))
             }),
             graph: each.graph,
+            #[cfg(feature = "redis")]
+            broker: None,
         }
     }
 
@@ -235,6 +218,8 @@ impl<T: Send + 'static> Stream<T> {
                 Ok(Box::new(move || take_results(&results)))
             }),
             graph,
+            #[cfg(feature = "redis")]
+            broker: None,
         }
     }
 
@@ -336,6 +321,39 @@ fn read<T: Send + 'static>(
     Ok((counters, input))
 }
 
+/// Starts the workers of an item-form stage that reads `input` (see [`Stream::map`]).
+pub(crate) fn start_map<M: ItemStage>(
+    launch: &mut Launch,
+    opts: &Options,
+    counters: Arc<StageCounters>,
+    input: Input<M::In>,
+    out: Output<M::Out>,
+    stage: M,
+) -> Result<(), Error> {
+    if opts.ordered && opts.workers > 1 {
+        let shared_out = out.for_worker(&counters, 0);
+        let input = input.shared(Some(&shared_out));
+        let control = Arc::clone(&launch.control);
+        let in_order = Arc::new(InOrder::new(input, shared_out, control, opts.workers, 1));
+        return launch.workers(opts, &counters, stage, |worker, stage| {
+            let counters = Arc::clone(&counters);
+            (
+                Arc::clone(&in_order),
+                move |in_order: &mut Arc<InOrder<_, _>>| {
+                    in_order.run(&mut stage.start(), counters.worker(worker))
+                },
+            )
+        });
+    }
+    launch.workers(opts, &counters, stage, |worker, stage| {
+        let out = out.for_worker(&counters, worker);
+        let input = input.for_worker(worker, Some(&out));
+        (out, move |out: &mut Output<M::Out>| {
+            map_all(input, &mut stage.start(), out)
+        })
+    })
+}
+
 fn map_all<M: MapItem>(
     input: Input<M::In>,
     stage: &mut M,
@@ -358,6 +376,9 @@ type LaunchPipeline<Out> = Box<dyn FnOnce(&mut Launch) -> Result<Collect<Out>, E
 pub struct Pipeline<Out> {
     launch: LaunchPipeline<Out>,
     graph: Graph,
+    /// Where its remote stages run.
+    #[cfg(feature = "redis")]
+    broker: Option<Arc<crate::Redis>>,
 }
 
 impl<Out> fmt::Debug for Pipeline<Out> {
@@ -406,12 +427,27 @@ impl<Out: Send + 'static> Pipeline<Out> {
                 Ok(Box::new(move || collect().map(f)))
             }),
             graph: self.graph,
+            #[cfg(feature = "redis")]
+            broker: self.broker,
         }
+    }
+
+    /// Runs its remote stages (`#[stage(remote)]`, [`Stream::remote`]) on the worker
+    /// processes that serve `broker`; without a broker they run locally, as any
+    /// other stage.
+    #[cfg(feature = "redis")]
+    pub fn broker(mut self, broker: crate::Redis) -> Self {
+        self.broker = Some(Arc::new(broker));
+        self
     }
 
     /// Starts every stage on its own threads and returns at once.
     pub fn spawn(self) -> Handle<Out> {
         let mut launch = Launch::new();
+        #[cfg(feature = "redis")]
+        {
+            launch.broker = self.broker.clone();
+        }
         let collect = match (self.launch)(&mut launch) {
             Ok(collect) => Some(collect),
             Err(error) => {
@@ -446,6 +482,8 @@ macro_rules! join_tuple {
                         Ok(Box::new(move || Some(($((collect.$i)()?,)+))))
                     }),
                     graph,
+                    #[cfg(feature = "redis")]
+                    broker: None,
                 }
             }
         }

@@ -36,6 +36,9 @@ enum Kind {
         stage: String,
         source: std::io::Error,
     },
+    Broker {
+        message: String,
+    },
     Cancelled,
 }
 
@@ -86,6 +89,14 @@ impl Error {
         }
     }
 
+    /// The broker of remote stages could not be reached, or refused a command.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn broker(message: String) -> Self {
+        Self {
+            kind: Kind::Broker { message },
+        }
+    }
+
     pub(crate) fn cancelled() -> Self {
         Self {
             kind: Kind::Cancelled,
@@ -99,7 +110,7 @@ impl Error {
             | Kind::Failed { stage, .. }
             | Kind::Invalid { stage, .. }
             | Kind::Spawn { stage, .. } => Some(stage),
-            Kind::Cancelled => None,
+            Kind::Broker { .. } | Kind::Cancelled => None,
         }
     }
 
@@ -155,6 +166,7 @@ impl fmt::Display for Error {
             Kind::Spawn { stage, source } => {
                 write!(f, "could not start a thread for stage `{stage}`: {source}")
             }
+            Kind::Broker { message } => write!(f, "broker: {message}"),
             Kind::Cancelled => f.write_str("pipeline cancelled"),
         }
     }

@@ -248,6 +248,9 @@ pub enum ItemKind {}
 /// An item-form `#[stage(isolate)]`: its workers are child processes.
 #[derive(Debug)]
 pub enum IsolatedKind {}
+/// An item-form `#[stage(remote)]`: its workers are processes fed through a broker.
+#[derive(Debug)]
+pub enum RemoteKind {}
 /// A `#[consumer]` with one worker: the result is its value.
 #[derive(Debug)]
 pub enum ConsumerKind {}
@@ -272,6 +275,7 @@ kind!(ProducerKind: Yes, No, Yes, No, No, No, Yes);
 kind!(StreamKind: No, Yes, Yes, No, Yes, StreamForm, Yes);
 kind!(ItemKind: No, Yes, Yes, No, Yes, Yes, Yes);
 kind!(IsolatedKind: No, Yes, Yes, No, Yes, Yes, Yes);
+kind!(RemoteKind: No, Yes, Yes, No, Yes, Yes, Yes);
 kind!(ConsumerKind: No, Yes, No, Yes, Yes, No, No);
 kind!(ConsumersKind: No, Yes, No, Yes, Yes, No, Yes);
 
@@ -584,10 +588,30 @@ macro_rules! refuse {
         }
     )*};
 }
-refuse!(Head for StreamKind, ItemKind, IsolatedKind, ConsumerKind, ConsumersKind);
+refuse!(Head for StreamKind, ItemKind, IsolatedKind, RemoteKind, ConsumerKind, ConsumersKind);
 refuse!(Then for ProducerKind, ConsumerKind, ConsumersKind);
 refuse!(Last for ProducerKind);
-refuse!(Branch for ProducerKind, StreamKind, ItemKind, IsolatedKind);
+refuse!(Branch for ProducerKind, StreamKind, ItemKind, IsolatedKind, RemoteKind);
+
+/// What `#[stage(remote)]` implements: how its stage joins a stream.
+pub trait RemoteDef: StageDef + ItemStage {
+    /// The stream out of this stage, reading `stream`.
+    fn remote_into(self, stream: Stream<<Self as ItemStage>::In>) -> Stream<Self::Out>;
+}
+
+impl<S: RemoteDef + ItemStage<In = T>, T: Send + 'static> Then<S, T, S::Out> for RemoteKind {
+    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stage.remote_into(stream)
+    }
+}
+
+impl<S: RemoteDef + ItemStage<In = T>, T: Send + 'static> Last<S, T, Stream<S::Out>>
+    for RemoteKind
+{
+    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stage.remote_into(stream)
+    }
+}
 
 /// What `#[stage(isolate)]` implements: how its stage joins a stream, as an
 /// isolated stage with the attribute's `timeout`, `memory` and `on_crash`.
@@ -663,6 +687,16 @@ pub trait ItemsCross<S> {
     ) -> Stream<<S as ItemStage>::Out>
     where
         S: ItemStage;
+
+    /// [`Stream::remote`].
+    #[cfg(feature = "redis")]
+    fn remote(
+        stream: Stream<<S as ItemStage>::In>,
+        opts: Options,
+        stage: S,
+    ) -> Stream<<S as ItemStage>::Out>
+    where
+        S: ItemStage;
 }
 
 #[cfg(feature = "isolate")]
@@ -680,6 +714,11 @@ where
         stage: S,
     ) -> Stream<O> {
         stream.isolate(opts, isolation, stage)
+    }
+
+    #[cfg(feature = "redis")]
+    fn remote(stream: Stream<I>, opts: Options, stage: S) -> Stream<O> {
+        stream.remote(opts, stage)
     }
 }
 

@@ -46,6 +46,8 @@ pub struct Node {
     pub ordered: bool,
     /// Whether its workers run in child processes (an isolated stage).
     pub isolated: bool,
+    /// Whether its workers are processes fed through a broker (a remote stage).
+    pub remote: bool,
 }
 
 /// A queue from one stage to the next.
@@ -184,6 +186,9 @@ fn label(node: &Node, stats: Option<&Stats>, newline: &str) -> String {
     }
     if node.isolated {
         label.push_str(", isolated");
+    }
+    if node.remote {
+        label.push_str(", remote");
     }
     if let Some(stage) = stats.and_then(|s| s.stages.iter().find(|s| s.id == node.id)) {
         label.push_str(newline);

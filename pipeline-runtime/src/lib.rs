@@ -28,6 +28,8 @@ mod graph;
 mod handle;
 #[cfg(feature = "isolate")]
 mod isolate;
+#[cfg(feature = "redis")]
+mod remote;
 mod options;
 mod ordered;
 mod pending;
@@ -49,6 +51,8 @@ pub use graph::{Edge, Graph, Node, StageKind};
 pub use handle::{Canceller, Handle, Iter};
 #[cfg(feature = "isolate")]
 pub use isolate::{init, Crash, CrashReason, Isolate, Isolation, OnCrash, MAX_BATCH};
+#[cfg(feature = "redis")]
+pub use remote::{Redis, RemoteFailure, RemoteStats};
 pub use options::{Options, DEFAULT_BUFFER, MAX_BUFFER};
 pub use queue::{Input, Output, Stopped};
 pub use stage::{

@@ -18,6 +18,8 @@ pub struct Options {
     pub(crate) ordered: bool,
     /// Set by `Stream::isolate`: the workers are child processes.
     pub(crate) isolated: bool,
+    /// Set by `Stream::remote`: the workers are processes fed through a broker.
+    pub(crate) remote: bool,
 }
 
 impl Options {
@@ -29,6 +31,7 @@ impl Options {
             buffer: DEFAULT_BUFFER,
             ordered: false,
             isolated: false,
+            remote: false,
         }
     }
 

@@ -72,6 +72,9 @@ pub(crate) struct StageCounters {
     id: usize,
     workers: Vec<WorkerCounters>,
     crashes: Mutex<Crashes>,
+    /// A remote stage's workers' counters, read from the broker as it ends.
+    #[cfg(feature = "redis")]
+    remote: Mutex<Option<crate::RemoteStats>>,
     queue: QueueCounters,
     /// Capacity of the input queue in batches; 0 for a producer.
     queue_batches: usize,
@@ -83,8 +86,20 @@ impl StageCounters {
         &self.workers[index]
     }
 
+    /// The stage's [`Node::id`](crate::Node::id).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
     pub(crate) fn queue(&self) -> &QueueCounters {
         &self.queue
+    }
+
+    /// What a remote stage's worker processes did.
+    #[cfg(feature = "redis")]
+    pub(crate) fn remote(&self, stats: crate::RemoteStats) {
+        *crate::control::lock(&self.remote) = Some(stats);
     }
 
     /// An isolated worker's child died between items, and another took its place.
@@ -141,6 +156,8 @@ impl Recorder {
             id,
             workers: (0..workers).map(|_| WorkerCounters::default()).collect(),
             crashes: Mutex::default(),
+            #[cfg(feature = "redis")]
+            remote: Mutex::default(),
             queue: QueueCounters::default(),
             queue_batches,
             clock: self.clock,
@@ -155,6 +172,8 @@ impl Recorder {
             id: usize::MAX,
             workers: Vec::new(),
             crashes: Mutex::default(),
+            #[cfg(feature = "redis")]
+            remote: Mutex::default(),
             queue: QueueCounters::default(),
             queue_batches: 0,
             clock: self.clock,
@@ -177,6 +196,8 @@ impl Recorder {
                 let sends = c.queue.sends.load(Relaxed);
                 let crashes = crate::control::lock(&c.crashes);
                 Some(StageStats {
+                    #[cfg(feature = "redis")]
+                    remote: crate::control::lock(&c.remote).clone(),
                     isolated: node.isolated,
                     restarts: crashes.restarts,
                     skipped: crashes.skipped.clone(),
@@ -273,6 +294,10 @@ pub struct StageStats {
     pub restarts: u64,
     /// The items an isolated stage with `on_crash = skip` dropped, and why.
     pub skipped: Vec<Skipped>,
+    /// What a remote stage's worker processes did, once the stage has ended; `None`
+    /// for any other stage, and for a remote stage run without a broker.
+    #[cfg(feature = "redis")]
+    pub remote: Option<crate::RemoteStats>,
 }
 
 /// An item an isolated stage skipped because its child process crashed on it.

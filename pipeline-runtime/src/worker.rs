@@ -158,6 +158,12 @@ pub(crate) struct Launch {
     /// Checks made once every stage has started: a broadcast with a branch that was
     /// never connected fails the run here.
     checks: Vec<Box<dyn FnOnce() -> Result<(), Error>>>,
+    /// Where remote stages run; locally without one.
+    #[cfg(feature = "redis")]
+    pub(crate) broker: Option<Arc<crate::Redis>>,
+    /// This run's name on the broker, made when a remote stage first needs it.
+    #[cfg(feature = "redis")]
+    run: Option<String>,
 }
 
 impl Launch {
@@ -167,7 +173,30 @@ impl Launch {
             threads: Vec::new(),
             recorder: Arc::new(Recorder::new()),
             checks: Vec::new(),
+            #[cfg(feature = "redis")]
+            broker: None,
+            #[cfg(feature = "redis")]
+            run: None,
         }
+    }
+
+    /// This run's name on the broker: unique to this process, time and run.
+    #[cfg(feature = "redis")]
+    pub(crate) fn run_id(&mut self) -> String {
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        self.run
+            .get_or_insert_with(|| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                format!(
+                    "{}-{}-{}",
+                    std::process::id(),
+                    now.as_micros(),
+                    RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                )
+            })
+            .clone()
     }
 
     /// Checks a stage's options and sets up its counters.
@@ -244,7 +273,8 @@ impl Launch {
         Ok(())
     }
 
-    fn spawn<S, B>(
+    /// Starts worker `worker` of a stage on its own thread, with its sink and code.
+    pub(crate) fn spawn<S, B>(
         &mut self,
         opts: &Options,
         counters: &Arc<StageCounters>,

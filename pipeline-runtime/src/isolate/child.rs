@@ -27,7 +27,7 @@ where
 }
 
 /// The address entry offsets are taken from.
-fn base() -> i64 {
+pub(crate) fn base() -> i64 {
     let base: fn() = proto::entry_base;
     base as usize as i64
 }

@@ -14,9 +14,9 @@
 //! item is skipped, counted in the stats with its reason, and a new child takes the
 //! dead one's place.
 
-mod child;
+pub(crate) mod child;
 mod process;
-mod proto;
+pub(crate) mod proto;
 mod stage;
 
 use crate::{BoxError, ItemStage};
@@ -199,7 +199,22 @@ pub fn init() {
     if std::env::var_os(proto::CHILD_ENV).is_some() {
         child::serve();
     }
+    #[cfg(feature = "redis")]
+    if let Some(url) = std::env::var_os(crate::remote::WORKER_ENV) {
+        crate::remote::serve(&url.to_string_lossy());
+    }
     INITIALISED.store(true, Ordering::Relaxed);
+}
+
+/// The offset of a function's address from the base every process of this build
+/// shares, and back: how a function is named to another process of the same build.
+pub(crate) fn entry_base_offset(address: usize) -> i64 {
+    address as i64 - child::base()
+}
+
+/// See [`entry_base_offset`].
+pub(crate) fn address_of(offset: i64) -> usize {
+    (child::base() + offset) as usize
 }
 
 pub(crate) fn initialised() -> bool {

@@ -1,0 +1,314 @@
+//! Remote stages on Redis Streams: worker processes of this test binary serve the
+//! stages; results are complete and exact, with a worker killed mid-run too; a
+//! worker's `Err` is named; a cancel stops the workers' share; no key outlives a
+//! run; without a broker the same pipeline runs locally.
+//!
+//! Needs a `redis-server`: the one at `PIPELINE_TEST_REDIS` (`.ci/run` starts one),
+//! or one these tests start on a free loopback port if `redis-server` is on `PATH`.
+
+#![cfg(feature = "redis")]
+
+pipeline::init_at_load!();
+
+mod common;
+
+use pipeline::{consumer, pipeline, producer, stage, Redis, RemoteFailure};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The address of the Redis server the tests use.
+fn redis_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("PIPELINE_TEST_REDIS") {
+            return url;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (ready, started) = std::sync::mpsc::channel();
+        // The server is started from a thread that never ends, and dies with it
+        // (`PR_SET_PDEATHSIG`): with this process, whatever way it ends.
+        std::thread::spawn(move || {
+            use std::os::unix::process::CommandExt;
+            let mut command = Command::new("redis-server");
+            command
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::piped());
+            // SAFETY: `prctl` is async-signal-safe.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+            let mut server = command.spawn().unwrap_or_else(|e| {
+                panic!("these tests need redis-server (apt-get install redis-server): {e}")
+            });
+            let stdout = BufReader::new(server.stdout.take().unwrap());
+            let mut ready = Some(ready);
+            for line in stdout.lines() {
+                if line.unwrap_or_default().contains("Ready to accept connections") {
+                    if let Some(ready) = ready.take() {
+                        ready.send(()).unwrap();
+                    }
+                }
+            }
+            loop {
+                std::thread::park();
+            }
+        });
+        started
+            .recv()
+            .expect("redis-server did not start: is it installed?");
+        format!("redis://127.0.0.1:{port}")
+    })
+    .clone()
+}
+
+fn broker() -> Redis {
+    Redis::open(&redis_url())
+        .unwrap()
+        .claim_after(Duration::from_millis(300))
+}
+
+/// Worker processes of this test binary, killed when dropped.
+struct Workers(Vec<Child>);
+
+impl Workers {
+    fn start(n: usize) -> Self {
+        let exe = std::env::current_exe().unwrap();
+        Workers(
+            (0..n)
+                .map(|_| {
+                    Command::new(&exe)
+                        .env("PIPELINE_WORKER", redis_url())
+                        .stdin(Stdio::null())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect(),
+        )
+    }
+
+    fn pids(&self) -> Vec<u32> {
+        self.0.iter().map(Child::id).collect()
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The keys of runs left on the server.
+fn run_keys() -> Vec<String> {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS").arg("pipeline:*:*").query(&mut c).unwrap();
+    keys.sort();
+    keys
+}
+
+/// A named pipe a worker writes its pid into when it reaches a marked item.
+struct Fifo(std::path::PathBuf);
+
+impl Fifo {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("pipeline-remote-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(path.with_extension("taken"));
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string; the result is checked.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        Fifo(path)
+    }
+
+    fn path(&self) -> String {
+        self.0.to_str().unwrap().to_owned()
+    }
+
+    fn pid(&self) -> i32 {
+        let mut text = String::new();
+        std::fs::File::open(&self.0)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        text.trim().parse().unwrap()
+    }
+}
+
+impl Drop for Fifo {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(self.0.with_extension("taken"));
+    }
+}
+
+/// At item `at`, the first worker to get there tells the test its pid through the
+/// named pipe at `fifo`, then hangs; anyone after it (a worker that claimed the
+/// batch) goes on.
+fn hang_once(x: u64, at: u64, fifo: &str) {
+    if x != at || fifo.is_empty() {
+        return;
+    }
+    let taken = std::path::Path::new(fifo).with_extension("taken");
+    if std::fs::OpenOptions::new().write(true).create_new(true).open(taken).is_ok() {
+        std::fs::write(fifo, std::process::id().to_string()).unwrap();
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+#[producer]
+fn numbers(n: u64) -> impl Iterator<Item = u64> {
+    0..n
+}
+
+#[stage(remote, workers = 2)]
+fn square(x: u64, hang_at: u64, fifo: String) -> u64 {
+    hang_once(x, hang_at, &fifo);
+    x * x
+}
+
+#[stage(remote, workers = 2, ordered)]
+fn square_in_order(x: u64) -> u64 {
+    x * x
+}
+
+#[stage(remote, workers = 2)]
+fn parse(x: u64, fail_at: u64) -> Result<u64, String> {
+    match x == fail_at {
+        true => Err(format!("cannot parse item {x}")),
+        false => Ok(x + 1),
+    }
+}
+
+#[consumer]
+fn collect(xs: impl Iterator<Item = u64>) -> Vec<u64> {
+    xs.collect()
+}
+
+fn squares(n: u64) -> Vec<u64> {
+    (0..n).map(|x| x * x).collect()
+}
+
+#[test]
+fn two_worker_processes_give_the_complete_exact_result_and_leave_no_key() {
+    let _one = one_at_a_time();
+    let workers = Workers::start(2);
+    let (got, stats) = pipeline!(numbers(5_000) => square(u64::MAX, String::new()) => collect)
+        .broker(broker())
+        .run_with_stats();
+    let mut got = got.unwrap();
+    got.sort_unstable();
+    assert_eq!(got, squares(5_000));
+    let remote = stats.stages[1].remote.clone().expect("remote stats");
+    let mapped: u64 = remote.items_by_process.iter().map(|(_, n)| n).sum();
+    assert_eq!(mapped, 5_000, "{remote:?}");
+    let pids: Vec<String> = workers.pids().iter().map(|p| format!(":{p}")).collect();
+    for (process, _) in &remote.items_by_process {
+        assert!(pids.iter().any(|p| process.ends_with(p)), "{process} is no worker of ours");
+    }
+    assert!(remote.round_trips > 0);
+    assert_eq!(run_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn an_ordered_remote_stage_keeps_the_order() {
+    let _one = one_at_a_time();
+    let _workers = Workers::start(2);
+    let got = pipeline!(numbers(5_000) => square_in_order => collect)
+        .broker(broker())
+        .run()
+        .unwrap();
+    assert_eq!(got, squares(5_000));
+    assert_eq!(run_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing() {
+    let _one = one_at_a_time();
+    let workers = Workers::start(2);
+    let fifo = Fifo::new("kill");
+    let handle = pipeline!(numbers(5_000) => square(2_500, fifo.path()) => collect)
+        .broker(broker())
+        .spawn();
+    let pid = fifo.pid();
+    assert!(workers.pids().contains(&(pid as u32)));
+    // SAFETY: one of our worker processes, hanging in item 2,500.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let (got, stats) = common::no_hang("kill", move || handle.join_with_stats());
+    let mut got = got.unwrap();
+    got.sort_unstable();
+    assert_eq!(got, squares(5_000));
+    let remote = stats.stages[1].remote.clone().expect("remote stats");
+    assert!(remote.reclaimed_batches >= 1, "{remote:?}");
+    assert_eq!(run_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn a_remote_err_fails_the_run_naming_the_stage_the_worker_and_the_message() {
+    let _one = one_at_a_time();
+    let workers = Workers::start(1);
+    let error = pipeline!(numbers(1_000) => parse(777) => collect)
+        .broker(broker())
+        .run()
+        .unwrap_err();
+    assert_eq!(error.stage(), Some("parse"), "{error}");
+    let failure = std::error::Error::source(&error)
+        .and_then(|s| s.downcast_ref::<RemoteFailure>())
+        .unwrap_or_else(|| panic!("not a remote failure: {error}"));
+    assert_eq!(failure.message, "cannot parse item 777");
+    assert!(!failure.panicked);
+    assert!(failure.process.ends_with(&format!(":{}", workers.pids()[0])), "{failure}");
+    assert!(error.to_string().contains("cannot parse item 777"), "{error}");
+    assert_eq!(run_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn a_cancel_stops_the_workers_share_and_leaves_no_key() {
+    let _one = one_at_a_time();
+    let workers = Workers::start(1);
+    let fifo = Fifo::new("cancel");
+    let handle = pipeline!(numbers(5_000) => square(100, fifo.path()) => collect)
+        .broker(broker())
+        .spawn();
+    let pid = fifo.pid();
+    assert!(workers.pids().contains(&(pid as u32)));
+    handle.cancel();
+    let error = common::no_hang("cancel", move || handle.join()).unwrap_err();
+    assert!(error.is_cancelled(), "{error}");
+    assert_eq!(run_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn without_a_broker_a_remote_stage_runs_locally() {
+    let _one = one_at_a_time();
+    let (got, stats) =
+        pipeline!(numbers(5_000) => square(u64::MAX, String::new()) => collect).run_with_stats();
+    let mut got = got.unwrap();
+    got.sort_unstable();
+    assert_eq!(got, squares(5_000));
+    assert!(stats.stages[1].remote.is_none());
+    let ordered = pipeline!(numbers(5_000) => square_in_order => collect)
+        .run()
+        .unwrap();
+    assert_eq!(ordered, squares(5_000));
+}
