@@ -227,6 +227,9 @@ fn two_worker_processes_give_the_complete_exact_result_and_leave_no_key() {
         assert!(pids.iter().any(|p| process.ends_with(p)), "{process} is no worker of ours");
     }
     assert!(remote.round_trips > 0);
+    let report = stats.to_string();
+    assert!(report.contains("square: items by worker process: "), "{report}");
+    assert!(stats.to_dot().contains("item stage ×2, remote"), "{}", stats.to_dot());
     assert_eq!(run_keys(), Vec::<String>::new());
 }
 
@@ -311,4 +314,64 @@ fn without_a_broker_a_remote_stage_runs_locally() {
         .run()
         .unwrap();
     assert_eq!(ordered, squares(5_000));
+}
+
+/// At item `at`, the first worker to get there waits until a second one has done
+/// the same item (it claimed the batch, the first having held it past
+/// `claim_after`), then answers too: the same batch is answered twice.
+fn slow_once(x: u64, at: u64, fifo: &str) {
+    if x != at {
+        return;
+    }
+    let taken = std::path::Path::new(fifo).with_extension("taken");
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(taken) {
+        // First: wait for the second to write into the pipe.
+        Ok(_) => {
+            let mut text = String::new();
+            std::fs::File::open(fifo).unwrap().read_to_string(&mut text).unwrap();
+        }
+        Err(_) => std::fs::write(fifo, "done").unwrap(),
+    }
+}
+
+#[stage(remote)]
+fn cube(x: u64, at: u64, fifo: String) -> u64 {
+    slow_once(x, at, &fifo);
+    x * x * x
+}
+
+#[test]
+fn a_batch_held_past_claim_after_is_done_twice_and_the_result_is_still_exact() {
+    let _one = one_at_a_time();
+    let _workers = Workers::start(2);
+    let fifo = Fifo::new("twice");
+    let (got, stats) = pipeline!(numbers(3_000) => cube(1_500, fifo.path()) => collect)
+        .broker(broker())
+        .run_with_stats();
+    let mut got = got.unwrap();
+    got.sort_unstable();
+    assert_eq!(got, (0..3_000).map(|x| x * x * x).collect::<Vec<u64>>());
+    let remote = stats.stages[1].remote.clone().expect("remote stats");
+    assert!(remote.reclaimed_batches >= 1, "{remote:?}");
+    // Both answered the batch: more items mapped than there are.
+    let mapped: u64 = remote.items_by_process.iter().map(|(_, n)| n).sum();
+    assert!(mapped > 3_000, "{remote:?}");
+    assert_eq!(run_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn a_worker_process_exits_cleanly_on_sigterm() {
+    let _one = one_at_a_time();
+    let mut workers = Workers::start(1);
+    // Once this run is done, the worker is surely serving.
+    let got = pipeline!(numbers(100) => square_in_order => collect)
+        .broker(broker())
+        .run()
+        .unwrap();
+    assert_eq!(got, squares(100));
+    let child = &mut workers.0[0];
+    // SAFETY: our worker process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
 }

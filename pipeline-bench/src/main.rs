@@ -31,7 +31,7 @@ use std::{env, fs, process};
 use work::{fine_iters, heavy_iters};
 
 fn main() {
-    // The isolated workload's worker processes start here.
+    // The isolated and remote workloads' worker processes start here.
     pipeline::init();
     let args: Vec<String> = env::args().skip(1).collect();
     match config::parse(&args) {

@@ -508,6 +508,24 @@ impl fmt::Display for Stats {
                 writeln!(f, "  worker {}: {}", skip.worker, skip.crash)?;
             }
         }
+        #[cfg(feature = "redis")]
+        for s in &self.stages {
+            if let Some(remote) = &s.remote {
+                let by: Vec<String> = remote
+                    .items_by_process
+                    .iter()
+                    .map(|(process, n)| format!("{process} {n}"))
+                    .collect();
+                writeln!(
+                    f,
+                    "{}: items by worker process: {}; {} batches reclaimed; {} broker round trips",
+                    s.name,
+                    if by.is_empty() { "none".to_owned() } else { by.join(", ") },
+                    remote.reclaimed_batches,
+                    remote.round_trips
+                )?;
+            }
+        }
         write!(f, "{} ({:.2?})", self.verdict(), self.elapsed)
     }
 }

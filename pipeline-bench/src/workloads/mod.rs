@@ -21,6 +21,11 @@ mod isolated;
 mod latency;
 mod memory;
 mod parallel;
+#[cfg(feature = "remote")]
+mod remote;
+#[cfg(not(feature = "remote"))]
+#[path = "remote_off.rs"]
+mod remote;
 
 /// A workload: what `--only` selects, and one numbered section of the output.
 pub struct Workload {
@@ -50,6 +55,7 @@ pub const ALL: &[Workload] = &[
     instructions::WORKLOAD,
     arguments::WORKLOAD,
     isolated::WORKLOAD,
+    remote::WORKLOAD,
 ];
 
 /// The number of a workload given by number or by name.

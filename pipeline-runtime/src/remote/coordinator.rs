@@ -409,3 +409,22 @@ impl Drop for Cleanup {
         let _: Result<(), _> = pipe.query(&mut connection);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Seen;
+
+    #[test]
+    fn each_batch_number_is_new_once_in_any_order() {
+        let mut seen = Seen::default();
+        for seq in [3, 0, 1, 3, 0, 2, 5, 4, 1, 5] {
+            let first = !matches!(seq, _ if seen.above.contains(&seq) || seq < seen.below);
+            assert_eq!(seen.insert(seq), first, "batch {seq}");
+        }
+        assert_eq!(seen.below, 6);
+        assert!(seen.above.is_empty(), "the numbers below the watermark are forgotten");
+        assert!(!seen.insert(4));
+        assert!(seen.insert(7));
+        assert_eq!((seen.below, seen.above.len()), (6, 1));
+    }
+}
