@@ -555,12 +555,12 @@ pub use pipeline_macros::{consumer, pipeline, producer, stage};
 pub use pipeline_runtime::{
     init, init_at_load, Crash, CrashReason, Isolate, Isolation, OnCrash, MAX_BATCH,
 };
-#[cfg(feature = "redis")]
-pub use pipeline_runtime::{Redis, RemoteFailure, RemoteStats};
 pub use pipeline_runtime::{
     sleep, BoxError, Canceller, Error, Graph, Handle, Input, Iter, Options, Output, Pipeline,
     Skipped, StageKind, StageStats, Stats, Stream, DEFAULT_BUFFER, MAX_BUFFER,
 };
+#[cfg(feature = "redis")]
+pub use pipeline_runtime::{Redis, RemoteFailure, RemoteStats};
 
 /// An argument made once on each worker's own thread: `make(worker)` runs there, with
 /// the worker's index (`0..workers`), before the stage's code. The value need be
@@ -649,10 +649,10 @@ pub mod __private {
     // how it joins a stream.
     pub use crate::__pipeline_isolated_items as isolated_items;
     pub use crate::__pipeline_remote_items as remote_items;
-    pub use pipeline_runtime::glue::{RemoteDef, RemoteKind};
     #[cfg(feature = "isolate")]
     pub use pipeline_runtime::glue::{decode_args, encode_args, Codec, Crosses, ItemsCross};
     pub use pipeline_runtime::glue::{IsolatedDef, IsolatedKind};
+    pub use pipeline_runtime::glue::{RemoteDef, RemoteKind};
     #[cfg(feature = "isolate")]
     pub use pipeline_runtime::{Isolate, Isolation, OnCrash};
 }

@@ -356,6 +356,9 @@ fn an_isolated_stage_drops_none_and_fails_on_err_like_a_thread() {
         .unwrap_err();
     assert_eq!(error.stage(), Some("parse_even"));
     assert!(!error.is_panic());
-    assert!(error.to_string().ends_with("failed: cannot parse item 555"), "{error}");
+    assert!(
+        error.to_string().ends_with("failed: cannot parse item 555"),
+        "{error}"
+    );
     assert_eq!(children(), Vec::<i32>::new());
 }

@@ -11,11 +11,18 @@
 pipeline::init_at_load!();
 
 mod common;
+mod redis_server;
+
+fn broker() -> Redis {
+    Redis::open(&redis_url())
+        .unwrap()
+        .claim_after(Duration::from_millis(300))
+}
 
 use pipeline::{consumer, pipeline, producer, stage, Redis, RemoteFailure};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use redis_server::{redis_url, Workers};
+use std::io::Read;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -24,103 +31,14 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The address of the Redis server the tests use.
-fn redis_url() -> String {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("PIPELINE_TEST_REDIS") {
-            return url;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let (ready, started) = std::sync::mpsc::channel();
-        // The server is started from a thread that never ends, and dies with it
-        // (`PR_SET_PDEATHSIG`): with this process, whatever way it ends.
-        std::thread::spawn(move || {
-            use std::os::unix::process::CommandExt;
-            let mut command = Command::new("redis-server");
-            command
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .stdout(Stdio::piped());
-            // SAFETY: `prctl` is async-signal-safe.
-            unsafe {
-                command.pre_exec(|| {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    Ok(())
-                });
-            }
-            let mut server = command.spawn().unwrap_or_else(|e| {
-                panic!("these tests need redis-server (apt-get install redis-server): {e}")
-            });
-            let stdout = BufReader::new(server.stdout.take().unwrap());
-            let mut ready = Some(ready);
-            for line in stdout.lines() {
-                if line.unwrap_or_default().contains("Ready to accept connections") {
-                    if let Some(ready) = ready.take() {
-                        ready.send(()).unwrap();
-                    }
-                }
-            }
-            loop {
-                std::thread::park();
-            }
-        });
-        started
-            .recv()
-            .expect("redis-server did not start: is it installed?");
-        format!("redis://127.0.0.1:{port}")
-    })
-    .clone()
-}
-
-fn broker() -> Redis {
-    Redis::open(&redis_url())
-        .unwrap()
-        .claim_after(Duration::from_millis(300))
-}
-
-/// Worker processes of this test binary, killed when dropped.
-struct Workers(Vec<Child>);
-
-impl Workers {
-    fn start(n: usize) -> Self {
-        let exe = std::env::current_exe().unwrap();
-        Workers(
-            (0..n)
-                .map(|_| {
-                    Command::new(&exe)
-                        .env("PIPELINE_WORKER", redis_url())
-                        .stdin(Stdio::null())
-                        .spawn()
-                        .unwrap()
-                })
-                .collect(),
-        )
-    }
-
-    fn pids(&self) -> Vec<u32> {
-        self.0.iter().map(Child::id).collect()
-    }
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// The keys of runs left on the server.
 fn run_keys() -> Vec<String> {
     let client = redis::Client::open(redis_url()).unwrap();
     let mut c = client.get_connection().unwrap();
-    let mut keys: Vec<String> = redis::cmd("KEYS").arg("pipeline:*:*").query(&mut c).unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("pipeline:*:*")
+        .query(&mut c)
+        .unwrap();
     keys.sort();
     keys
 }
@@ -130,7 +48,8 @@ struct Fifo(std::path::PathBuf);
 
 impl Fifo {
     fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("pipeline-remote-{}-{name}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("pipeline-remote-{}-{name}", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(path.with_extension("taken"));
         let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
@@ -168,7 +87,12 @@ fn hang_once(x: u64, at: u64, fifo: &str) {
         return;
     }
     let taken = std::path::Path::new(fifo).with_extension("taken");
-    if std::fs::OpenOptions::new().write(true).create_new(true).open(taken).is_ok() {
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(taken)
+        .is_ok()
+    {
         std::fs::write(fifo, std::process::id().to_string()).unwrap();
         loop {
             std::thread::park();
@@ -224,12 +148,22 @@ fn two_worker_processes_give_the_complete_exact_result_and_leave_no_key() {
     assert_eq!(mapped, 5_000, "{remote:?}");
     let pids: Vec<String> = workers.pids().iter().map(|p| format!(":{p}")).collect();
     for (process, _) in &remote.items_by_process {
-        assert!(pids.iter().any(|p| process.ends_with(p)), "{process} is no worker of ours");
+        assert!(
+            pids.iter().any(|p| process.ends_with(p)),
+            "{process} is no worker of ours"
+        );
     }
     assert!(remote.round_trips > 0);
     let report = stats.to_string();
-    assert!(report.contains("square: items by worker process: "), "{report}");
-    assert!(stats.to_dot().contains("item stage ×2, remote"), "{}", stats.to_dot());
+    assert!(
+        report.contains("square: items by worker process: "),
+        "{report}"
+    );
+    assert!(
+        stats.to_dot().contains("item stage ×2, remote"),
+        "{}",
+        stats.to_dot()
+    );
     assert_eq!(run_keys(), Vec::<String>::new());
 }
 
@@ -280,8 +214,16 @@ fn a_remote_err_fails_the_run_naming_the_stage_the_worker_and_the_message() {
         .unwrap_or_else(|| panic!("not a remote failure: {error}"));
     assert_eq!(failure.message, "cannot parse item 777");
     assert!(!failure.panicked);
-    assert!(failure.process.ends_with(&format!(":{}", workers.pids()[0])), "{failure}");
-    assert!(error.to_string().contains("cannot parse item 777"), "{error}");
+    assert!(
+        failure
+            .process
+            .ends_with(&format!(":{}", workers.pids()[0])),
+        "{failure}"
+    );
+    assert!(
+        error.to_string().contains("cannot parse item 777"),
+        "{error}"
+    );
     assert_eq!(run_keys(), Vec::<String>::new());
 }
 
@@ -324,11 +266,18 @@ fn slow_once(x: u64, at: u64, fifo: &str) {
         return;
     }
     let taken = std::path::Path::new(fifo).with_extension("taken");
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(taken) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(taken)
+    {
         // First: wait for the second to write into the pipe.
         Ok(_) => {
             let mut text = String::new();
-            std::fs::File::open(fifo).unwrap().read_to_string(&mut text).unwrap();
+            std::fs::File::open(fifo)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
         }
         Err(_) => std::fs::write(fifo, "done").unwrap(),
     }

@@ -28,14 +28,14 @@ mod graph;
 mod handle;
 #[cfg(feature = "isolate")]
 mod isolate;
-#[cfg(feature = "redis")]
-mod remote;
 mod options;
 mod ordered;
 mod pending;
 #[cfg(feature = "progress")]
 mod progress;
 mod queue;
+#[cfg(feature = "redis")]
+mod remote;
 mod stage;
 mod stats;
 mod sync;
@@ -51,10 +51,10 @@ pub use graph::{Edge, Graph, Node, StageKind};
 pub use handle::{Canceller, Handle, Iter};
 #[cfg(feature = "isolate")]
 pub use isolate::{init, Crash, CrashReason, Isolate, Isolation, OnCrash, MAX_BATCH};
-#[cfg(feature = "redis")]
-pub use remote::{Redis, RemoteFailure, RemoteStats};
 pub use options::{Options, DEFAULT_BUFFER, MAX_BUFFER};
 pub use queue::{Input, Output, Stopped};
+#[cfg(feature = "redis")]
+pub use remote::{Redis, RemoteFailure, RemoteStats};
 pub use stage::{
     consumer, feed, filter_map, map, map_item, producer, transform, try_feed, try_map, Consume,
     FnStage, ItemFn, ItemStage, MapItem, Produce, Transform,

@@ -520,7 +520,11 @@ impl fmt::Display for Stats {
                     f,
                     "{}: items by worker process: {}; {} batches reclaimed; {} broker round trips",
                     s.name,
-                    if by.is_empty() { "none".to_owned() } else { by.join(", ") },
+                    if by.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        by.join(", ")
+                    },
                     remote.reclaimed_batches,
                     remote.round_trips
                 )?;

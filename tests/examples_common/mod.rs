@@ -14,6 +14,11 @@ use std::sync::Mutex;
 /// cargo for the build, in JSON, also gives the binary's exact path whatever the
 /// target directory.
 pub fn example(name: &str) -> PathBuf {
+    example_with_features(name, &[])
+}
+
+/// [`example`] for an example that needs some of the crate's features.
+pub fn example_with_features(name: &str, features: &[&str]) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(path) = built.get_or_insert_with(HashMap::new).get(name) {
@@ -27,6 +32,7 @@ pub fn example(name: &str) -> PathBuf {
             name,
             "--message-format=json-render-diagnostics",
         ])
+        .args(features.iter().flat_map(|f| ["--features", f]))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
         .stderr(Stdio::inherit());

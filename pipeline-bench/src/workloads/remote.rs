@@ -52,7 +52,10 @@ impl Server {
             .ok()?;
         let stdout = BufReader::new(child.stdout.take()?);
         let mut lines = stdout.lines();
-        let ready = lines.any(|l| l.unwrap_or_default().contains("Ready to accept connections"));
+        let ready = lines.any(|l| {
+            l.unwrap_or_default()
+                .contains("Ready to accept connections")
+        });
         // The rest of its output is not read: drain it so that the server never blocks.
         std::thread::spawn(move || lines.for_each(drop));
         let server = Server { child, port };
@@ -138,7 +141,9 @@ fn run(cfg: &Config, report: &mut Report) {
         return;
     }
     let Some(server) = Server::start() else {
-        println!("Skipped: `redis-server` could not be started (`apt-get install redis-server`).\n");
+        println!(
+            "Skipped: `redis-server` could not be started (`apt-get install redis-server`).\n"
+        );
         return;
     };
     let url = server.url();
@@ -192,7 +197,10 @@ fn run(cfg: &Config, report: &mut Report) {
             slow_want,
         );
         let rate = |n: u64, d: Duration| n as f64 / d.as_secs_f64();
-        println!("| trivial | {processes} | {:.0} |", rate(trivial_items, trivial));
+        println!(
+            "| trivial | {processes} | {:.0} |",
+            rate(trivial_items, trivial)
+        );
         println!("| 1 ms | {processes} | {:.0} |", rate(slow_items, slow));
         slow_rates.push(rate(slow_items, slow));
     }

@@ -208,11 +208,13 @@ pub fn init() {
 
 /// The offset of a function's address from the base every process of this build
 /// shares, and back: how a function is named to another process of the same build.
+#[cfg(feature = "redis")]
 pub(crate) fn entry_base_offset(address: usize) -> i64 {
     address as i64 - child::base()
 }
 
 /// See [`entry_base_offset`].
+#[cfg(feature = "redis")]
 pub(crate) fn address_of(offset: i64) -> usize {
     (child::base() + offset) as usize
 }

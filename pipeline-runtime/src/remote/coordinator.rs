@@ -68,21 +68,55 @@ where
         claim_after_ms: broker.claim_after.as_millis() as u64,
         fingerprint: keys::fingerprint(),
     };
-    let announcement = postcard::to_stdvec(&announcement).map_err(|e| Error::invalid(&name, e.to_string()))?;
+    let announcement =
+        postcard::to_stdvec(&announcement).map_err(|e| Error::invalid(&name, e.to_string()))?;
     let mut connection = broker
         .client
         .get_connection()
         .map_err(|e| Error::broker(format!("cannot connect to {}: {e}", broker.url)))?;
     let ttl = keys::TTL.as_millis() as u64;
     let announced: String = redis::pipe()
-        .cmd("XGROUP").arg("CREATE").arg(keys.input()).arg(keys::GROUP).arg("$").arg("MKSTREAM").ignore()
-        .cmd("PEXPIRE").arg(keys.input()).arg(ttl).ignore()
-        .cmd("XADD").arg(keys.output()).arg("*").arg("w").arg(1).ignore()
-        .cmd("PEXPIRE").arg(keys.output()).arg(ttl).ignore()
-        .cmd("HSET").arg(keys.stats()).arg("round_trips").arg(0).ignore()
-        .cmd("PEXPIRE").arg(keys.stats()).arg(ttl).ignore()
-        .cmd("SET").arg(keys.live()).arg(1).arg("PX").arg(ttl).ignore()
-        .cmd("XADD").arg(keys::STAGES).arg("*").arg("a").arg(announcement)
+        .cmd("XGROUP")
+        .arg("CREATE")
+        .arg(keys.input())
+        .arg(keys::GROUP)
+        .arg("$")
+        .arg("MKSTREAM")
+        .ignore()
+        .cmd("PEXPIRE")
+        .arg(keys.input())
+        .arg(ttl)
+        .ignore()
+        .cmd("XADD")
+        .arg(keys.output())
+        .arg("*")
+        .arg("w")
+        .arg(1)
+        .ignore()
+        .cmd("PEXPIRE")
+        .arg(keys.output())
+        .arg(ttl)
+        .ignore()
+        .cmd("HSET")
+        .arg(keys.stats())
+        .arg("round_trips")
+        .arg(0)
+        .ignore()
+        .cmd("PEXPIRE")
+        .arg(keys.stats())
+        .arg(ttl)
+        .ignore()
+        .cmd("SET")
+        .arg(keys.live())
+        .arg(1)
+        .arg("PX")
+        .arg(ttl)
+        .ignore()
+        .cmd("XADD")
+        .arg(keys::STAGES)
+        .arg("*")
+        .arg("a")
+        .arg(announcement)
         .query::<(String,)>(&mut connection)
         .map(|(id,)| id)
         .map_err(|e| Error::broker(format!("cannot set up stage `{name}`: {e}")))?;
@@ -150,9 +184,13 @@ where
         name: name.clone(),
         ordered: opts.ordered,
     };
-    launch.spawn(opts, &counters, 0, first_out, move |out: &mut Output<S::Out>| {
-        receiver.receive(out)
-    })
+    launch.spawn(
+        opts,
+        &counters,
+        0,
+        first_out,
+        move |out: &mut Output<S::Out>| receiver.receive(out),
+    )
 }
 
 /// The sender's loop: batches of what the input holds, numbered, each added to the
@@ -330,7 +368,8 @@ impl Receiver {
                                 message: failure.message,
                                 panicked: failure.panicked,
                             };
-                            me.control.fail(Error::failed(&me.name, index, Box::new(source)));
+                            me.control
+                                .fail(Error::failed(&me.name, index, Box::new(source)));
                             unwind_stopped();
                             return Ok(());
                         }
@@ -360,7 +399,10 @@ impl Receiver {
                 renewed = Instant::now();
                 let mut pipe = redis::pipe();
                 for key in me.keys.all() {
-                    pipe.cmd("PEXPIRE").arg(key).arg(keys::TTL.as_millis() as u64).ignore();
+                    pipe.cmd("PEXPIRE")
+                        .arg(key)
+                        .arg(keys::TTL.as_millis() as u64)
+                        .ignore();
                 }
                 pipe.query::<()>(&mut connection).map_err(broker_error)?;
                 me.shared.round_trips.fetch_add(1, Ordering::Relaxed);
@@ -405,7 +447,10 @@ impl Drop for Cleanup {
         me.counters.remote(remote);
         let mut pipe = redis::pipe();
         pipe.cmd("DEL").arg(&me.keys.all()[..]).ignore();
-        pipe.cmd("XDEL").arg(keys::STAGES).arg(&me.announced).ignore();
+        pipe.cmd("XDEL")
+            .arg(keys::STAGES)
+            .arg(&me.announced)
+            .ignore();
         let _: Result<(), _> = pipe.query(&mut connection);
     }
 }
@@ -422,7 +467,10 @@ mod tests {
             assert_eq!(seen.insert(seq), first, "batch {seq}");
         }
         assert_eq!(seen.below, 6);
-        assert!(seen.above.is_empty(), "the numbers below the watermark are forgotten");
+        assert!(
+            seen.above.is_empty(),
+            "the numbers below the watermark are forgotten"
+        );
         assert!(!seen.insert(4));
         assert!(seen.insert(7));
         assert_eq!((seen.below, seen.above.len()), (6, 1));

@@ -216,7 +216,14 @@ where
             }
         }
         for entry in batch {
-            match answer(&mut worker, entry, reclaimed, &process, keys, &mut connection) {
+            match answer(
+                &mut worker,
+                entry,
+                reclaimed,
+                &process,
+                keys,
+                &mut connection,
+            ) {
                 Ok(None) => {}
                 Ok(Some((message, panicked))) => return fail(&mut connection, message, panicked),
                 Err(_) => return,
