@@ -530,6 +530,76 @@
 //! `examples/rules.rs` runs untrusted regular expressions through the C library's
 //! matcher, and reports the ones that crashed, hung or ran out of memory.
 //!
+//! # Remote stages
+//!
+//! With the `redis` feature, `#[stage(remote)]` marks an item-form stage whose work
+//! may go to other machines. Give the pipeline a broker and run the same executable
+//! as a worker anywhere that reaches it:
+//!
+//! ```text
+//! coordinator:  my-program --input jobs.txt              # calls .broker(Redis::open(url)?)
+//! each worker:  PIPELINE_WORKER=redis://10.0.0.5:6379 my-program
+//! ```
+//!
+//! ```no_run
+//! # #[cfg(feature = "redis")] {
+//! use pipeline::{consumer, pipeline, producer, stage};
+//! # #[derive(serde::Serialize, serde::Deserialize)] struct Frame(Vec<u8>);
+//! # fn draw(_: u64) -> Frame { Frame(Vec::new()) }
+//!
+//! #[producer]
+//! fn jobs(n: u64) -> impl Iterator<Item = u64> {
+//!     0..n
+//! }
+//!
+//! #[stage(remote, workers = 4, ordered)]
+//! fn render(job: u64) -> Frame {
+//!     draw(job)
+//! }
+//!
+//! #[consumer]
+//! fn count(frames: impl Iterator<Item = Frame>) -> usize {
+//!     frames.count()
+//! }
+//!
+//! fn main() -> Result<(), pipeline::Error> {
+//!     pipeline::init(); // a worker process (PIPELINE_WORKER set) serves stages from here
+//!     let broker = pipeline::Redis::open("redis://10.0.0.5:6379")?;
+//!     let frames = pipeline!(jobs(1000) => render => count).broker(broker).run()?;
+//!     println!("{frames} frames");
+//!     Ok(())
+//! }
+//! # }
+//! ```
+//!
+//! - **Without a broker** a remote stage runs locally, as any other: the same program
+//!   works on one machine, and its tests need no server.
+//! - **How items travel.** The stage's input goes to a Redis stream in numbered
+//!   batches, as serde data, read by a consumer group: each batch to one worker
+//!   thread of one worker process (`workers` threads per process). Results come back
+//!   on a second stream; an `ordered` stage's results are put back in input order.
+//!   The coordinator stays no more than the stage's `buffer` items ahead of the
+//!   results, so memory is bounded on every machine; nothing is ever trimmed away.
+//! - **Workers come and go.** A worker process started during a run joins it. One
+//!   that dies (a `kill -9`, a lost machine) loses nothing: its batch stays pending in
+//!   the group and another worker claims it once it has been idle for `claim_after`
+//!   (`Redis::open(url)?.claim_after(duration)`, default 30 s). Processing is thus at
+//!   least once; delivery is exactly once, since a batch answered twice is passed on
+//!   once. SIGTERM or SIGINT makes a worker process finish the batch it holds and exit.
+//! - **Failures.** An `Err` or a panic on any machine fails the run at once with an
+//!   [`Error`] naming the stage and the worker thread, whose source is a
+//!   [`RemoteFailure`] naming the process (`host:pid`). A failure elsewhere, a cancel
+//!   or an early stop ends the stage's share on every worker.
+//! - **Keys.** A stage's keys (`pipeline:RUN:STAGE:*`) are deleted when it ends, and
+//!   expire a minute after a coordinator that died; workers serve only stages
+//!   announced by the same build of the program.
+//! - **Stats.** [`StageStats::remote`] gives, once the stage has ended, the items each
+//!   worker process mapped, the batches reclaimed from lost workers, and the round
+//!   trips to the broker.
+//!
+//! [`Stream::remote`] builds the same stage without the attribute. `examples/render.rs`
+//! renders an image in bands on any number of machines.
+//!
 //! # Cargo features
 //!
 //! - `progress`: `Pipeline::run_with_progress` draws one bar per stage on stderr
@@ -540,6 +610,8 @@
 //!   `pipeline cancelled`. Off by default.
 //! - `isolate`: [isolated stages](#isolated-stages), on Unix. Adds `serde`,
 //!   `postcard` and `libc`. Off by default.
+//! - `redis`: [remote stages](#remote-stages), with `isolate`. Adds the `redis`
+//!   client. Off by default.
 //!
 //! # Without macros
 //!
