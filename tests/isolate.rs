@@ -205,20 +205,31 @@ fn expected_reason(how: &str) -> CrashReason {
 
 const CRASHES: [&str; 5] = ["abort", "null", "kill", "hang", "allocate"];
 
+#[stage(isolate, workers = 2, timeout = Duration::from_secs(2), memory = 1 << 31)]
+fn failing(x: u64, bad: u64, how: String) -> u64 {
+    poison(x, bad, &how);
+    x * 2
+}
+
 #[test]
 fn each_crash_fails_the_run_naming_the_stage_worker_item_and_reason() {
     let _one = one_at_a_time();
     for how in CRASHES {
-        let error = pipeline!(numbers(500) => failing_in_order(321, how.to_owned()) => collect)
-            .run()
-            .unwrap_err();
-        assert_eq!(error.stage(), Some("failing_in_order"), "{how}: {error}");
-        assert!(error.worker().is_some(), "{how}: {error}");
-        let crash = crash_of(&error);
-        assert_eq!(crash.item(), Some(321), "{how}: {error}");
-        assert_eq!(crash.reason(), &expected_reason(how), "{how}: {error}");
-        assert!(error.to_string().contains("item 321"), "{error}");
-        assert_eq!(children(), Vec::<i32>::new());
+        for ordered in [false, true] {
+            let run = match ordered {
+                true => pipeline!(numbers(500) => failing_in_order(321, how.to_owned()) => collect),
+                false => pipeline!(numbers(500) => failing(321, how.to_owned()) => collect),
+            };
+            let error = run.run().unwrap_err();
+            let stage = if ordered { "failing_in_order" } else { "failing" };
+            assert_eq!(error.stage(), Some(stage), "{how}: {error}");
+            assert!(error.worker().is_some(), "{how}: {error}");
+            let crash = crash_of(&error);
+            assert_eq!(crash.item(), Some(321), "{how}: {error}");
+            assert_eq!(crash.reason(), &expected_reason(how), "{how}: {error}");
+            assert!(error.to_string().contains("item 321"), "{error}");
+            assert_eq!(children(), Vec::<i32>::new());
+        }
     }
 }
 
@@ -249,7 +260,7 @@ fn each_crash_under_skip_drops_that_item_alone_and_counts_it() {
 #[test]
 fn an_ordered_stage_that_skips_keeps_the_order_of_the_rest() {
     let _one = one_at_a_time();
-    for how in ["abort", "null"] {
+    for how in CRASHES {
         let got = pipeline!(numbers(2_000) => skipping_in_order(1_234, how.to_owned()) => collect)
             .run()
             .unwrap();
