@@ -527,6 +527,7 @@
 //!   `timeout = <Duration>` applies to each item.
 //!
 //! [`Stream::isolate`] builds the same stage without the attribute.
+//! Hand-built stages implement [`Portable`] (the arguments as serde data).
 //! `examples/rules.rs` runs untrusted regular expressions through the C library's
 //! matcher, and reports the ones that crashed, hung or ran out of memory.
 //!
@@ -597,8 +598,13 @@
 //!   worker process mapped, the batches reclaimed from lost workers, and the round
 //!   trips to the broker.
 //!
-//! [`Stream::remote`] builds the same stage without the attribute. `examples/render.rs`
-//! renders an image in bands on any number of machines.
+//! - **Stream-form stages** can be `remote` too: each batch of the input is one
+//!   share, mapped by the function as a stream of its own on one worker thread, so
+//!   whatever the function folds, it folds per batch (a consumer merges the parts).
+//!
+//! [`Stream::remote`] and [`Stream::remote_stream`] build the same stages without the
+//! attribute. `examples/render.rs` renders an image in bands on any number of
+//! machines.
 //!
 //! # Cargo features
 //!
@@ -625,7 +631,7 @@
 pub use pipeline_macros::{consumer, pipeline, producer, stage};
 #[cfg(feature = "isolate")]
 pub use pipeline_runtime::{
-    init, init_at_load, Crash, CrashReason, Isolate, Isolation, OnCrash, MAX_BATCH,
+    init, init_at_load, Crash, CrashReason, Isolation, OnCrash, Portable, MAX_BATCH,
 };
 pub use pipeline_runtime::{
     sleep, BoxError, Canceller, Error, Graph, Handle, Input, Iter, Options, Output, Pipeline,
@@ -721,12 +727,14 @@ pub mod __private {
     // how it joins a stream.
     pub use crate::__pipeline_isolated_items as isolated_items;
     pub use crate::__pipeline_remote_items as remote_items;
+    #[cfg(feature = "redis")]
+    pub use pipeline_runtime::glue::StreamCross;
     #[cfg(feature = "isolate")]
     pub use pipeline_runtime::glue::{decode_args, encode_args, Codec, Crosses, ItemsCross};
     pub use pipeline_runtime::glue::{IsolatedDef, IsolatedKind};
-    pub use pipeline_runtime::glue::{RemoteDef, RemoteKind};
+    pub use pipeline_runtime::glue::{RemoteDef, RemoteKind, RemoteStreamDef, RemoteStreamKind};
     #[cfg(feature = "isolate")]
-    pub use pipeline_runtime::{Isolate, Isolation, OnCrash};
+    pub use pipeline_runtime::{Isolation, OnCrash, Portable};
 }
 
 /// What `#[stage(isolate)]` emits for isolation: the items as they are with the

@@ -221,7 +221,11 @@ fn each_crash_fails_the_run_naming_the_stage_worker_item_and_reason() {
                 false => pipeline!(numbers(500) => failing(321, how.to_owned()) => collect),
             };
             let error = run.run().unwrap_err();
-            let stage = if ordered { "failing_in_order" } else { "failing" };
+            let stage = if ordered {
+                "failing_in_order"
+            } else {
+                "failing"
+            };
             assert_eq!(error.stage(), Some(stage), "{how}: {error}");
             assert!(error.worker().is_some(), "{how}: {error}");
             let crash = crash_of(&error);

@@ -324,3 +324,35 @@ fn a_worker_process_exits_cleanly_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// Sums its share of the input: on a worker process, each batch is a share.
+#[stage(remote, workers = 2)]
+fn subtotals(xs: impl Iterator<Item = u64>, times: u64) -> impl Iterator<Item = u64> {
+    std::iter::once(xs.map(|x| x * times).sum())
+}
+
+#[consumer]
+fn sum(xs: impl Iterator<Item = u64>) -> u64 {
+    xs.sum()
+}
+
+#[test]
+fn a_stream_form_remote_stage_maps_each_batch_as_a_share() {
+    let _one = one_at_a_time();
+    let want: u64 = (0..10_000).map(|x| x * 3).sum();
+    let local = pipeline!(numbers(10_000) => subtotals(3) => sum)
+        .run()
+        .unwrap();
+    assert_eq!(local, want);
+    let _workers = Workers::start(2);
+    let (got, stats) = pipeline!(numbers(10_000) => subtotals(3) => sum)
+        .broker(broker())
+        .run_with_stats();
+    assert_eq!(got.unwrap(), want);
+    let remote = stats.stages[1].remote.clone().expect("remote stats");
+    let mapped: u64 = remote.items_by_process.iter().map(|(_, n)| n).sum();
+    assert_eq!(mapped, 10_000, "{remote:?}");
+    // One subtotal per batch: more than one batch crossed.
+    assert!(stats.stages[1].items_out.unwrap() > 1, "{stats}");
+    assert_eq!(run_keys(), Vec::<String>::new());
+}

@@ -122,13 +122,6 @@ fn check(options: &Options, view: &StageFn) -> syn::Result<()> {
              get items one batch at a time and send each item's result back",
         ));
     }
-    if let Some(key) = options.remote.as_ref().filter(|_| !view.is_item_form()) {
-        errors.push(syn::Error::new(
-            key.span(),
-            "`remote` needs an item-form #[stage] (`fn(item: T) -> U`): its worker processes \
-             get items one batch at a time and send each item's result back",
-        ));
-    }
     if let (Some(_), Some(key)) = (&options.isolate, &options.remote) {
         errors.push(syn::Error::new(
             key.span(),
@@ -368,6 +361,7 @@ fn kind_marker(view: &StageFn, options: &Options) -> Ident {
         (Kind::Producer, _) => "ProducerKind",
         (Kind::Stage, Some(Input::Item(_))) if options.isolate.is_some() => "IsolatedKind",
         (Kind::Stage, Some(Input::Item(_))) if options.remote.is_some() => "RemoteKind",
+        (Kind::Stage, Some(Input::Stream(_))) if options.remote.is_some() => "RemoteStreamKind",
         (Kind::Stage, Some(Input::Item(_))) => "ItemKind",
         (Kind::Stage, _) => "StreamKind",
         (Kind::Consumer, _) if options.several_workers() => "ConsumersKind",
@@ -386,8 +380,10 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
         (None, Some(key)) => (key, true),
         (None, None) => return TokenStream::new(),
     };
-    let Some(Input::Item(input_ty)) = &view.input else {
-        return TokenStream::new();
+    let (input_ty, stream_form) = match &view.input {
+        Some(Input::Item(input_ty)) => (input_ty, false),
+        Some(Input::Stream(input_ty)) if remote => (input_ty, true),
+        _ => return TokenStream::new(),
     };
     let value = Ident::new("value", Span::mixed_site());
     let bytes = Ident::new("bytes", Span::mixed_site());
@@ -429,6 +425,19 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
                 }
             },
         ),
+        true if stream_form => {
+            let remote_fn = quote_spanned!(input_ty.span()=> <(#input_ty, <#ident as #p::Transform>::Out) as #p::StreamCross<#ident>>::remote_stream);
+            (
+                quote_spanned!(key.span()=> #p::remote_items!),
+                quote! {
+                    impl #p::RemoteStreamDef for #ident {
+                        fn remote_into(self, #stream: #p::Stream<<Self as #p::Transform>::In>) -> #p::Stream<<Self as #p::Transform>::Out> {
+                            #remote_fn(#stream, #p::StageDef::options(&self), self)
+                        }
+                    }
+                },
+            )
+        }
         true => {
             let remote_fn = quote_spanned!(input_ty.span()=> <(#input_ty, #out_ty) as #p::ItemsCross<#ident>>::remote);
             (
@@ -450,7 +459,7 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
                 (#(#codecs,)*)
             }
 
-            impl #p::Isolate for #ident {
+            impl #p::Portable for #ident {
                 fn encode(&self) -> ::core::result::Result<::std::vec::Vec<u8>, #p::BoxError> {
                     let (#(#names,)*) = &self.__args;
                     #[allow(unused_variables, clippy::let_unit_value)]

@@ -82,6 +82,17 @@ pub fn producer(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `name = "..."`: the name stats and errors give (default: the function's);
 /// - `ordered`: with several workers, outputs leave in input order (item form only).
 ///
+/// Only in the attribute:
+/// - `fallible` (stream form): the items are `Result`s, and an `Err` fails the run;
+/// - `returns = value | option | result | result_option`: how to read a return type
+///   whose name does not say (an alias);
+/// - `isolate` (item form, feature `isolate`): each worker is a child process, so a
+///   crash or a hang fails one item; with `timeout = <Duration>`, `memory = <bytes>`
+///   and `on_crash = fail | skip` (see the crate docs, "Isolated stages");
+/// - `remote` (feature `redis`): the workers are processes on any machine, fed
+///   through the pipeline's broker; without one the stage runs locally (see the crate
+///   docs, "Remote stages").
+///
 /// ```
 /// use pipeline::{consumer, pipeline, producer, stage};
 ///

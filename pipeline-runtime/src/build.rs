@@ -136,13 +136,7 @@ impl<T: Send + 'static> Stream<T> {
             opts,
             StageKind::Stream,
             move |launch, opts, counters, input, out| {
-                launch.workers(opts, &counters, stage, |worker, stage| {
-                    let out = out.for_worker(&counters, worker);
-                    let input = input.for_worker(worker, Some(&out));
-                    (out, move |out: &mut Output<S::Out>| {
-                        stage.transform(input, out)
-                    })
-                })
+                start_transform(launch, opts, counters, input, out, stage)
             },
         )
     }
@@ -319,6 +313,24 @@ fn read<T: Send + 'static>(
     let (upstream_out, input) = launch.queue(opts, &counters);
     upstream(launch, upstream_out)?;
     Ok((counters, input))
+}
+
+/// Starts the workers of a stream-form stage that reads `input` (see [`Stream::transform`]).
+pub(crate) fn start_transform<S: Transform>(
+    launch: &mut Launch,
+    opts: &Options,
+    counters: Arc<StageCounters>,
+    input: Input<S::In>,
+    out: Output<S::Out>,
+    stage: S,
+) -> Result<(), Error> {
+    launch.workers(opts, &counters, stage, |worker, stage| {
+        let out = out.for_worker(&counters, worker);
+        let input = input.for_worker(worker, Some(&out));
+        (out, move |out: &mut Output<S::Out>| {
+            stage.transform(input, out)
+        })
+    })
 }
 
 /// Starts the workers of an item-form stage that reads `input` (see [`Stream::map`]).

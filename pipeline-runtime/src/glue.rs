@@ -251,6 +251,9 @@ pub enum IsolatedKind {}
 /// An item-form `#[stage(remote)]`: its workers are processes fed through a broker.
 #[derive(Debug)]
 pub enum RemoteKind {}
+/// A stream-form `#[stage(remote)]`.
+#[derive(Debug)]
+pub enum RemoteStreamKind {}
 /// A `#[consumer]` with one worker: the result is its value.
 #[derive(Debug)]
 pub enum ConsumerKind {}
@@ -276,6 +279,7 @@ kind!(StreamKind: No, Yes, Yes, No, Yes, StreamForm, Yes);
 kind!(ItemKind: No, Yes, Yes, No, Yes, Yes, Yes);
 kind!(IsolatedKind: No, Yes, Yes, No, Yes, Yes, Yes);
 kind!(RemoteKind: No, Yes, Yes, No, Yes, Yes, Yes);
+kind!(RemoteStreamKind: No, Yes, Yes, No, Yes, StreamForm, Yes);
 kind!(ConsumerKind: No, Yes, No, Yes, Yes, No, No);
 kind!(ConsumersKind: No, Yes, No, Yes, Yes, No, Yes);
 
@@ -588,10 +592,61 @@ macro_rules! refuse {
         }
     )*};
 }
-refuse!(Head for StreamKind, ItemKind, IsolatedKind, RemoteKind, ConsumerKind, ConsumersKind);
+refuse!(Head for StreamKind, ItemKind, IsolatedKind, RemoteKind, RemoteStreamKind, ConsumerKind, ConsumersKind);
 refuse!(Then for ProducerKind, ConsumerKind, ConsumersKind);
 refuse!(Last for ProducerKind);
-refuse!(Branch for ProducerKind, StreamKind, ItemKind, IsolatedKind, RemoteKind);
+refuse!(Branch for ProducerKind, StreamKind, ItemKind, IsolatedKind, RemoteKind, RemoteStreamKind);
+
+/// What a stream-form `#[stage(remote)]` implements: how its stage joins a stream.
+pub trait RemoteStreamDef: StageDef + Transform {
+    /// The stream out of this stage, reading `stream`.
+    fn remote_into(
+        self,
+        stream: Stream<<Self as Transform>::In>,
+    ) -> Stream<<Self as Transform>::Out>;
+}
+
+impl<S: RemoteStreamDef + Transform<In = T>, T: Send + 'static> Then<S, T, S::Out>
+    for RemoteStreamKind
+{
+    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stage.remote_into(stream)
+    }
+}
+
+impl<S: RemoteStreamDef + Transform<In = T>, T: Send + 'static> Last<S, T, Stream<S::Out>>
+    for RemoteStreamKind
+{
+    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
+        stage.remote_into(stream)
+    }
+}
+
+/// Checked on a stream-form remote stage's item and result types, as the pair
+/// `(In, Out)`: both cross to and from its worker processes.
+#[cfg(feature = "redis")]
+#[diagnostic::on_unimplemented(
+    message = "a remote stage's items and results cross to its worker processes as serde data, and `{Self}` (item, result) are not both serde data",
+    label = "must implement `serde::Serialize` and `serde::Deserialize`",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for the item type and the result type"
+)]
+pub trait StreamCross<S: Transform> {
+    /// [`Stream::remote_stream`].
+    fn remote_stream(stream: Stream<S::In>, opts: Options, stage: S) -> Stream<S::Out>;
+}
+
+#[cfg(feature = "redis")]
+#[diagnostic::do_not_recommend]
+impl<S, I, O> StreamCross<S> for (I, O)
+where
+    S: crate::Portable + Transform<In = I, Out = O>,
+    I: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    O: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+{
+    fn remote_stream(stream: Stream<I>, opts: Options, stage: S) -> Stream<O> {
+        stream.remote_stream(opts, stage)
+    }
+}
 
 /// What `#[stage(remote)]` implements: how its stage joins a stream.
 pub trait RemoteDef: StageDef + ItemStage {
@@ -703,7 +758,7 @@ pub trait ItemsCross<S> {
 #[diagnostic::do_not_recommend]
 impl<S, I, O> ItemsCross<S> for (I, O)
 where
-    S: crate::Isolate<In = I, Out = O>,
+    S: crate::Portable + ItemStage<In = I, Out = O>,
     I: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
     O: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
 {

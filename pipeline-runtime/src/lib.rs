@@ -50,7 +50,7 @@ pub use error::{BoxError, Error};
 pub use graph::{Edge, Graph, Node, StageKind};
 pub use handle::{Canceller, Handle, Iter};
 #[cfg(feature = "isolate")]
-pub use isolate::{init, Crash, CrashReason, Isolate, Isolation, OnCrash, MAX_BATCH};
+pub use isolate::{init, Crash, CrashReason, Isolation, OnCrash, Portable, MAX_BATCH};
 pub use options::{Options, DEFAULT_BUFFER, MAX_BUFFER};
 pub use queue::{Input, Output, Stopped};
 #[cfg(feature = "redis")]

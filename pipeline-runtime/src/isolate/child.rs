@@ -2,7 +2,8 @@
 //! away from the stage's code, and serves the stage named in the first frame.
 
 use super::proto::{self, Hello, Reply, SharedProgress};
-use super::Isolate;
+use super::Portable;
+use crate::ItemStage;
 use crate::MapItem;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -18,7 +19,7 @@ pub(crate) type Entry = fn(Hello, Channel) -> io::Result<()>;
 /// The offset the child adds to `entry_base` to find `serve_stage::<S>`.
 pub(crate) fn entry_of<S>() -> i64
 where
-    S: Isolate,
+    S: Portable + ItemStage,
     S::In: Serialize + DeserializeOwned,
     S::Out: Serialize + DeserializeOwned,
 {
@@ -138,7 +139,7 @@ fn encode<T: Serialize>(value: &T, into: Vec<u8>) -> io::Result<Vec<u8>> {
 /// Serves stage `S`: starts it from the arguments sent, then maps each batch.
 fn serve_stage<S>(hello: Hello, mut channel: Channel) -> io::Result<()>
 where
-    S: Isolate,
+    S: Portable + ItemStage,
     S::In: Serialize + DeserializeOwned,
     S::Out: Serialize + DeserializeOwned,
 {

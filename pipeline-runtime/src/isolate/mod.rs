@@ -19,20 +19,21 @@ mod process;
 pub(crate) mod proto;
 mod stage;
 
-use crate::{BoxError, ItemStage};
+use crate::BoxError;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use stage::MAX_BATCH;
 
-/// An item-form stage whose workers can be child processes: its arguments cross to
-/// them as serde data. `#[stage(isolate)]` implements it; by hand, `encode` and
+/// A stage that can be made again in another process of the same program from its
+/// arguments as serde data: what an isolated or a remote stage needs.
+/// `#[stage(isolate)]` and `#[stage(remote)]` implement it; by hand, `encode` and
 /// `decode` are `postcard` (or any format) of the stage's arguments.
 ///
 /// Items and results must be serde data too; [`Stream::isolate`](crate::Stream::isolate)
-/// requires it.
-pub trait Isolate: ItemStage {
+/// and `Stream::remote` require it.
+pub trait Portable: Sized {
     /// The stage's arguments, as the child receives them.
     fn encode(&self) -> Result<Vec<u8>, BoxError>;
     /// The stage again, in the child, from what [`encode`](Self::encode) gave.

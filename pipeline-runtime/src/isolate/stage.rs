@@ -4,13 +4,14 @@
 use super::child::entry_of;
 use super::process::{Ended, Process, Slot, StartError};
 use super::proto::{self, Hello, Reply};
-use super::{Isolate, Isolation, OnCrash};
+use super::{Isolation, OnCrash, Portable};
 use crate::control::{lock, Control};
 use crate::graph::StageKind;
 use crate::ordered::{InOrder, Taker};
 use crate::stage::MapBatch;
 use crate::stats::StageCounters;
 use crate::worker::unwind_stopped;
+use crate::ItemStage;
 use crate::{BoxError, Error, Options, Output, Stream};
 use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
@@ -37,7 +38,7 @@ where
     /// outlives the run.
     pub fn isolate<S>(self, opts: Options, isolation: Isolation, stage: S) -> Stream<S::Out>
     where
-        S: Isolate<In = T>,
+        S: Portable + crate::ItemStage<In = T>,
         S::Out: Serialize + DeserializeOwned,
     {
         let mut opts = opts;
@@ -166,7 +167,7 @@ impl<T: Serialize> Serialize for Items<'_, T> {
 
 impl<S> Isolated<S>
 where
-    S: Isolate,
+    S: Portable + ItemStage,
     S::In: Serialize + DeserializeOwned,
     S::Out: Serialize + DeserializeOwned,
 {
@@ -240,7 +241,7 @@ where
 
 impl<S> MapBatch for Isolated<S>
 where
-    S: Isolate,
+    S: Portable + ItemStage,
     S::In: Serialize + DeserializeOwned,
     S::Out: Serialize + DeserializeOwned,
 {

@@ -9,7 +9,7 @@ use super::keys::{self, Announcement, Failure, Keys};
 use super::{Redis, RemoteFailure, RemoteStats};
 use crate::control::{lock, Control};
 use crate::isolate::proto::Reply;
-use crate::isolate::{entry_base_offset, Isolate};
+use crate::isolate::{entry_base_offset, Portable};
 use crate::ordered::Taker;
 use crate::stats::StageCounters;
 use crate::worker::{unwind_stopped, Launch};
@@ -40,19 +40,20 @@ fn broker_error(e: redis::RedisError) -> BoxError {
 /// Starts remote stage `id`: announces it to the worker processes, then starts its
 /// sender and receiver.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn start<S>(
+pub(crate) fn start<S, In, Out>(
     launch: &mut Launch,
     broker: &Redis,
     opts: &Options,
     counters: Arc<StageCounters>,
-    input: Input<S::In>,
-    out: Output<S::Out>,
+    input: Input<In>,
+    out: Output<Out>,
     stage: S,
+    entry: usize,
 ) -> Result<(), Error>
 where
-    S: Isolate,
-    S::In: Serialize + DeserializeOwned,
-    S::Out: Serialize + DeserializeOwned,
+    S: Portable,
+    In: Serialize + Send + 'static,
+    Out: DeserializeOwned + Send + 'static,
 {
     let name = opts.name.clone();
     let keys = Keys::new(&launch.run_id(), counters.id());
@@ -62,7 +63,7 @@ where
     let announcement = Announcement {
         keys: keys.clone(),
         stage: name.clone(),
-        entry: entry_base_offset(super::worker::entry_of::<S>()),
+        entry: entry_base_offset(entry),
         args,
         workers: opts.workers as u32,
         claim_after_ms: broker.claim_after.as_millis() as u64,
@@ -189,7 +190,7 @@ where
         &counters,
         0,
         first_out,
-        move |out: &mut Output<S::Out>| receiver.receive(out),
+        move |out: &mut Output<Out>| receiver.receive(out),
     )
 }
 

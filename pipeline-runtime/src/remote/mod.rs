@@ -138,7 +138,7 @@ where
     /// elsewhere), delivery exactly once (the second answer is dropped).
     pub fn remote<S>(self, opts: crate::Options, stage: S) -> crate::Stream<S::Out>
     where
-        S: crate::Isolate<In = T>,
+        S: crate::Portable + crate::ItemStage<In = T>,
         S::Out: serde::Serialize + serde::de::DeserializeOwned,
     {
         let mut opts = opts;
@@ -148,7 +148,34 @@ where
             crate::StageKind::Item,
             move |launch, opts, counters, input, out| match launch.broker.clone() {
                 None => crate::build::start_map(launch, opts, counters, input, out, stage),
-                Some(broker) => start(launch, &broker, opts, counters, input, out, stage),
+                Some(broker) => {
+                    let entry = worker::entry_of::<S>();
+                    start(launch, &broker, opts, counters, input, out, stage, entry)
+                }
+            },
+        )
+    }
+
+    /// A stream-form stage on the worker processes of the pipeline's broker: each
+    /// batch of the input is one share, mapped by the stage's function as a stream of
+    /// its own on one worker thread (so what the function folds, it folds per batch).
+    /// Without a broker it runs locally, as [`Stream::transform`](crate::Stream::transform).
+    pub fn remote_stream<S>(self, opts: crate::Options, stage: S) -> crate::Stream<S::Out>
+    where
+        S: crate::Portable + crate::Transform<In = T>,
+        S::Out: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let mut opts = opts;
+        opts.remote = true;
+        self.then_stage(
+            opts,
+            crate::StageKind::Stream,
+            move |launch, opts, counters, input, out| match launch.broker.clone() {
+                None => crate::build::start_transform(launch, opts, counters, input, out, stage),
+                Some(broker) => {
+                    let entry = worker::stream_entry_of::<S>();
+                    start(launch, &broker, opts, counters, input, out, stage, entry)
+                }
             },
         )
     }

@@ -9,11 +9,13 @@
 //! stage still runs. When it finds nothing to read for a second, it claims a batch
 //! that another worker has held past `claim_after` (a worker lost with its batch).
 
-use super::keys::{self, Announcement, Entry, Failure};
+use super::keys::{self, Announcement, Failure};
 use crate::isolate::child::panic_message;
 use crate::isolate::proto::Reply;
-use crate::isolate::{address_of, Isolate};
-use crate::{BoxError, ItemStage, MapItem};
+use crate::isolate::{address_of, Portable};
+use crate::{
+    feed, BoxError, ItemStage, MapItem, Options, Output, Produce, Replicate, Stream, Transform,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -35,11 +37,22 @@ pub(crate) type RemoteEntry = fn(Arc<Announcement>, usize, redis::Client);
 /// The address of `serve_remote::<S>`.
 pub(crate) fn entry_of<S>() -> usize
 where
-    S: Isolate,
+    S: Portable + ItemStage,
     S::In: Serialize + DeserializeOwned,
     S::Out: Serialize + DeserializeOwned,
 {
     let entry: RemoteEntry = serve_remote::<S>;
+    entry as usize
+}
+
+/// The address of `serve_remote_stream::<S>`.
+pub(crate) fn stream_entry_of<S>() -> usize
+where
+    S: Portable + Transform,
+    S::In: Serialize + DeserializeOwned,
+    S::Out: Serialize + DeserializeOwned,
+{
+    let entry: RemoteEntry = serve_remote_stream::<S>;
     entry as usize
 }
 
@@ -140,19 +153,112 @@ redis.call('HINCRBY', KEYS[4], 'round_trips', 1)
 return 1
 ";
 
-/// One thread of a worker process serving stage `S`.
+/// One thread of a worker process serving item-form stage `S`.
 fn serve_remote<S>(announcement: Arc<Announcement>, index: usize, client: redis::Client)
 where
-    S: Isolate,
+    S: Portable + ItemStage,
     S::In: Serialize + DeserializeOwned,
     S::Out: Serialize + DeserializeOwned,
+{
+    let start = |args: &[u8]| S::decode(args).map(ItemStage::start);
+    serve_stage(
+        &announcement,
+        index,
+        &client,
+        start,
+        |worker: &mut S::Worker, items: Vec<S::In>| {
+            let mut replies = Vec::with_capacity(items.len());
+            for item in items {
+                match panic::catch_unwind(AssertUnwindSafe(|| worker.map(item))) {
+                    Ok(Ok(Some(value))) => replies.push(Reply::Value(value)),
+                    Ok(Ok(None)) => replies.push(Reply::Dropped),
+                    Ok(Err(e)) => return Err((e.to_string(), false)),
+                    Err(payload) => return Err((panic_message(&*payload), true)),
+                }
+            }
+            Ok(replies)
+        },
+    )
+}
+
+/// One thread of a worker process serving stream-form stage `S`: each batch is one
+/// share of the input, run as its own little pipeline on a copy of the stage.
+fn serve_remote_stream<S>(announcement: Arc<Announcement>, index: usize, client: redis::Client)
+where
+    S: Portable + Transform,
+    S::In: Serialize + DeserializeOwned,
+    S::Out: Serialize + DeserializeOwned,
+{
+    let name = announcement.stage.clone();
+    serve_stage(
+        &announcement,
+        index,
+        &client,
+        S::decode,
+        |stage: &mut S, items: Vec<S::In>| {
+            let copy = stage.replicate().ok_or_else(|| {
+                (
+                    "the stage's arguments cannot be copied for each batch".to_owned(),
+                    false,
+                )
+            })?;
+            let options = Options::new(name.clone());
+            let run = Stream::produce(options.clone(), Batch(items)).transform(options, copy);
+            let mut replies = Vec::new();
+            for value in run {
+                match value {
+                    Ok(value) => replies.push(Reply::Value(value)),
+                    Err(e) => {
+                        let panicked = e.is_panic();
+                        let message = e.panic_message().map(str::to_owned);
+                        let message = message.or_else(|| e.into_source().map(|s| s.to_string()));
+                        return Err((message.unwrap_or_else(|| "failed".to_owned()), panicked));
+                    }
+                }
+            }
+            Ok(replies)
+        },
+    )
+}
+
+/// One batch, as the producer of the little pipeline that maps it.
+struct Batch<T>(Vec<T>);
+
+impl<T> Replicate for Batch<T> {
+    fn replicate(&self) -> Option<Self> {
+        None
+    }
+}
+
+impl<T: Send + 'static> Produce for Batch<T> {
+    type Item = T;
+    fn produce(self, out: &mut Output<T>) -> Result<(), BoxError> {
+        feed(self.0, out)
+    }
+}
+
+/// Why a worker thread ends the run: the stage's message, and whether it panicked.
+type Failed = (String, bool);
+
+/// The loop of one worker thread: reads batches of the stage's input in its consumer
+/// group (claiming one a lost worker held past `claim_after` when there are none),
+/// maps each with `map`, and answers.
+fn serve_stage<W, In, Out>(
+    announcement: &Announcement,
+    index: usize,
+    client: &redis::Client,
+    start: impl FnOnce(&[u8]) -> Result<W, BoxError>,
+    mut map: impl FnMut(&mut W, Vec<In>) -> Result<Vec<Reply<Out>>, Failed>,
+) where
+    In: DeserializeOwned,
+    Out: Serialize,
 {
     let process = super::process_name();
     let Ok(mut connection) = client.get_connection() else {
         return;
     };
     let keys = &announcement.keys;
-    let fail = |connection: &mut redis::Connection, message: String, panicked: bool| {
+    let fail = |connection: &mut redis::Connection, (message, panicked): Failed| {
         let failure = Failure {
             process: process.clone(),
             index: index as u32,
@@ -169,13 +275,11 @@ where
                 .query(connection);
         }
     };
-    let started = panic::catch_unwind(AssertUnwindSafe(|| {
-        S::decode(&announcement.args).map(ItemStage::start)
-    }));
+    let started = panic::catch_unwind(AssertUnwindSafe(|| start(&announcement.args)));
     let mut worker = match started {
         Ok(Ok(worker)) => worker,
-        Ok(Err(e)) => return fail(&mut connection, e.to_string(), false),
-        Err(payload) => return fail(&mut connection, panic_message(&*payload), true),
+        Ok(Err(e)) => return fail(&mut connection, (e.to_string(), false)),
+        Err(payload) => return fail(&mut connection, (panic_message(&*payload), true)),
     };
     let consumer = format!("{process}:{index}");
     while !STOPPING.load(Ordering::Relaxed) {
@@ -215,63 +319,43 @@ where
                 reclaimed = batch.len();
             }
         }
-        for entry in batch {
-            match answer(
-                &mut worker,
-                entry,
-                reclaimed,
-                &process,
-                keys,
-                &mut connection,
-            ) {
-                Ok(None) => {}
-                Ok(Some((message, panicked))) => return fail(&mut connection, message, panicked),
-                Err(_) => return,
+        for (id, fields) in batch {
+            let Some((_, body)) = fields.into_iter().find(|(f, _)| f == "b") else {
+                continue;
+            };
+            let Ok((seq, items)) = postcard::from_bytes::<(u64, Vec<In>)>(&body) else {
+                return fail(
+                    &mut connection,
+                    ("a batch could not be read".to_owned(), false),
+                );
+            };
+            let count = items.len();
+            let replies = match map(&mut worker, items) {
+                Ok(replies) => replies,
+                Err(failed) => return fail(&mut connection, failed),
+            };
+            let Ok(body) = postcard::to_stdvec(&(seq, count as u32, &replies)) else {
+                return fail(
+                    &mut connection,
+                    ("a result could not be written".to_owned(), false),
+                );
+            };
+            let answered = redis::cmd("EVAL")
+                .arg(ANSWER)
+                .arg(4)
+                .arg(keys.live())
+                .arg(keys.input())
+                .arg(keys.output())
+                .arg(keys.stats())
+                .arg(body)
+                .arg(&id)
+                .arg(format!("items:{process}"))
+                .arg(count)
+                .arg(reclaimed)
+                .query::<redis::Value>(&mut connection);
+            if answered.is_err() {
+                return;
             }
         }
     }
-}
-
-/// Maps one batch and answers it; `Some` when the stage failed on an item.
-fn answer<M: MapItem>(
-    worker: &mut M,
-    (id, fields): Entry,
-    reclaimed: usize,
-    process: &str,
-    keys: &keys::Keys,
-    connection: &mut redis::Connection,
-) -> Result<Option<(String, bool)>, BoxError>
-where
-    M::In: DeserializeOwned,
-    M::Out: Serialize,
-{
-    let Some((_, body)) = fields.into_iter().find(|(f, _)| f == "b") else {
-        return Ok(None);
-    };
-    let (seq, items): (u64, Vec<M::In>) = postcard::from_bytes(&body)?;
-    let count = items.len();
-    let mut replies: Vec<Reply<M::Out>> = Vec::with_capacity(count);
-    for item in items {
-        match panic::catch_unwind(AssertUnwindSafe(|| worker.map(item))) {
-            Ok(Ok(Some(value))) => replies.push(Reply::Value(value)),
-            Ok(Ok(None)) => replies.push(Reply::Dropped),
-            Ok(Err(e)) => return Ok(Some((e.to_string(), false))),
-            Err(payload) => return Ok(Some((panic_message(&*payload), true))),
-        }
-    }
-    let body = postcard::to_stdvec(&(seq, count as u32, &replies))?;
-    redis::cmd("EVAL")
-        .arg(ANSWER)
-        .arg(4)
-        .arg(keys.live())
-        .arg(keys.input())
-        .arg(keys.output())
-        .arg(keys.stats())
-        .arg(body)
-        .arg(&id)
-        .arg(format!("items:{process}"))
-        .arg(count)
-        .arg(reclaimed)
-        .query::<redis::Value>(connection)?;
-    Ok(None)
 }
