@@ -237,6 +237,16 @@ fn a_cancel_stops_the_workers_share_and_leaves_no_key() {
         .spawn();
     let pid = fifo.pid();
     assert!(workers.pids().contains(&(pid as u32)));
+    // While the run goes on, every key of it expires unless renewed: the keys of a
+    // coordinator that died do not stay.
+    let keys = run_keys();
+    assert!(!keys.is_empty());
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    for key in keys {
+        let ttl: i64 = redis::cmd("PTTL").arg(&key).query(&mut c).unwrap();
+        assert!(ttl > 0, "{key} has no TTL ({ttl})");
+    }
     handle.cancel();
     let error = common::no_hang("cancel", move || handle.join()).unwrap_err();
     assert!(error.is_cancelled(), "{error}");
