@@ -5,8 +5,9 @@ pipeline::init_at_load!();
 
 mod common;
 
+use common::fifo::Fifo;
+
 use pipeline::{consumer, pipeline, producer, stage, CrashReason, Error};
-use std::io::Read;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -37,42 +38,6 @@ fn children() -> Vec<i32> {
         }
     }
     found
-}
-
-/// A named pipe a child writes its pid into when it reaches the poisoned item: the
-/// test then knows the child is in that item.
-struct Fifo(std::path::PathBuf);
-
-impl Fifo {
-    fn new(name: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("pipeline-isolate-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-        // SAFETY: a valid C string; the result is checked.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-        Fifo(path)
-    }
-
-    fn path(&self) -> String {
-        self.0.to_str().unwrap().to_owned()
-    }
-
-    /// Blocks until a child has reached the poisoned item; its pid.
-    fn pid(&self) -> i32 {
-        let mut text = String::new();
-        std::fs::File::open(&self.0)
-            .unwrap()
-            .read_to_string(&mut text)
-            .unwrap();
-        text.trim().parse().unwrap()
-    }
-}
-
-impl Drop for Fifo {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 #[producer]

@@ -13,17 +13,18 @@ pipeline::init_at_load!();
 mod common;
 mod redis_server;
 
-fn broker() -> Redis {
-    Redis::open(&redis_url())
-        .unwrap()
-        .claim_after(Duration::from_millis(300))
-}
-
+use common::fifo::Fifo;
 use pipeline::{consumer, pipeline, producer, stage, Redis, RemoteFailure};
 use redis_server::{redis_url, Workers};
 use std::io::Read;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
+
+fn broker() -> Redis {
+    Redis::open(&redis_url())
+        .unwrap()
+        .claim_after(Duration::from_millis(300))
+}
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -41,42 +42,6 @@ fn run_keys() -> Vec<String> {
         .unwrap();
     keys.sort();
     keys
-}
-
-/// A named pipe a worker writes its pid into when it reaches a marked item.
-struct Fifo(std::path::PathBuf);
-
-impl Fifo {
-    fn new(name: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("pipeline-remote-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let _ = std::fs::remove_file(path.with_extension("taken"));
-        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-        // SAFETY: a valid C string; the result is checked.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-        Fifo(path)
-    }
-
-    fn path(&self) -> String {
-        self.0.to_str().unwrap().to_owned()
-    }
-
-    fn pid(&self) -> i32 {
-        let mut text = String::new();
-        std::fs::File::open(&self.0)
-            .unwrap()
-            .read_to_string(&mut text)
-            .unwrap();
-        text.trim().parse().unwrap()
-    }
-}
-
-impl Drop for Fifo {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-        let _ = std::fs::remove_file(self.0.with_extension("taken"));
-    }
 }
 
 /// At item `at`, the first worker to get there tells the test its pid through the

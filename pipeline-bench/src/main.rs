@@ -52,6 +52,23 @@ pub fn mismatch(what: &str, got: impl std::fmt::Debug, want: impl std::fmt::Debu
     process::exit(1);
 }
 
+/// The median time of `reps` runs of `f`, each of which must return `want`.
+pub fn median_run(reps: usize, mut f: impl FnMut() -> u64, want: u64) -> std::time::Duration {
+    let mut times: Vec<std::time::Duration> = (0..reps.max(1))
+        .map(|_| {
+            let started = Instant::now();
+            let got = f();
+            let elapsed = started.elapsed();
+            if got != want {
+                mismatch("a run", got, want);
+            }
+            elapsed
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
 /// Unwraps a pipeline's result, exiting non-zero on an error.
 pub fn ok<T>(what: &str, r: Result<T, pipeline::Error>) -> T {
     r.unwrap_or_else(|e| {

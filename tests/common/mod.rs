@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod fifo;
+
 use pipeline::{consumer, producer};
 use std::sync::mpsc::{self, SyncSender};
 use std::time::Duration;

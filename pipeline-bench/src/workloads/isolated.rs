@@ -9,7 +9,7 @@ use crate::stages::{count_to, total};
 use crate::work::{heavy_iters, spin};
 use pipeline::{pipeline, stage};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const WORKLOAD: Workload = Workload {
     name: "isolated",
@@ -33,22 +33,6 @@ fn double_isolated(x: u64) -> u64 {
 #[stage(isolate)]
 fn slow_isolated(x: u64, iters: u64) -> u64 {
     spin(x, iters)
-}
-
-fn median(reps: usize, mut f: impl FnMut() -> u64, want: u64) -> Duration {
-    let mut times: Vec<Duration> = (0..reps.max(1))
-        .map(|_| {
-            let started = Instant::now();
-            let got = f();
-            let elapsed = started.elapsed();
-            if got != want {
-                crate::mismatch("isolated", got, want);
-            }
-            elapsed
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
 }
 
 const POOL: &str = r#"
@@ -107,7 +91,7 @@ fn run(cfg: &Config, report: &mut Report) {
          Python's `multiprocessing.Pool({workers}).imap` of the same function, at each \
          `chunksize` (1 over n/20 items).\n"
     );
-    let threads = median(
+    let threads = crate::median_run(
         cfg.reps,
         || {
             crate::ok(
@@ -117,7 +101,7 @@ fn run(cfg: &Config, report: &mut Report) {
         },
         want,
     );
-    let isolated = median(
+    let isolated = crate::median_run(
         cfg.reps,
         || {
             crate::ok(
@@ -162,7 +146,7 @@ fn run(cfg: &Config, report: &mut Report) {
     let items = cfg.items(4_000, 40);
     let want: u64 = (0..items).map(|x| spin(x, iters)).sum();
     let on = |workers: usize| {
-        median(
+        crate::median_run(
             cfg.reps,
             || {
                 crate::ok(

@@ -11,7 +11,7 @@ use crate::work::{heavy_iters, spin};
 use pipeline::{pipeline, stage, Redis};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const WORKLOAD: Workload = Workload {
     name: "remote",
@@ -118,22 +118,6 @@ fn xadd_rate(port: u16) -> Option<f64> {
     Some(rate)
 }
 
-fn median(reps: usize, mut f: impl FnMut() -> u64, want: u64) -> Duration {
-    let mut times: Vec<Duration> = (0..reps.max(1))
-        .map(|_| {
-            let started = Instant::now();
-            let got = f();
-            let elapsed = started.elapsed();
-            if got != want {
-                crate::mismatch("remote", got, want);
-            }
-            elapsed
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
 fn run(cfg: &Config, report: &mut Report) {
     report.heading("Remote stages on Redis Streams");
     if cfg.quick {
@@ -172,7 +156,7 @@ fn run(cfg: &Config, report: &mut Report) {
     let mut slow_rates = Vec::new();
     for processes in [1, 2] {
         let _workers = Workers::start(processes, &url);
-        let trivial = median(
+        let trivial = crate::median_run(
             cfg.reps,
             || {
                 crate::ok(
@@ -184,7 +168,7 @@ fn run(cfg: &Config, report: &mut Report) {
             },
             trivial_items * (trivial_items - 1),
         );
-        let slow = median(
+        let slow = crate::median_run(
             cfg.reps,
             || {
                 crate::ok(
