@@ -50,16 +50,11 @@ impl<T: Send + 'static, U: Send + 'static> Sink for Arc<InOrder<T, U>> {
 }
 
 impl<T, U> InOrder<T, U> {
-    pub(crate) fn new(
-        input: Input<T>,
-        out: Output<U>,
-        control: Arc<Control>,
-        workers: usize,
-    ) -> Self {
+    pub(crate) fn new(input: Input<T>, out: Output<U>, workers: usize) -> Self {
         Self {
             waiter: input.waiter(),
             taker: Mutex::new((input, 0)),
-            stop: StopWhen::new(control, false, out.downstream()),
+            stop: out.stop_when().clone(),
             reorder: Mutex::new(Reorder {
                 next: 0,
                 done: BTreeMap::new(),

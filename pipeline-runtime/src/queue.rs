@@ -18,7 +18,7 @@
 //! reads it has ended): its writers see that at their next item, and the workers that
 //! feed it stop at their next [`Input::next`], even a filter that emits nothing.
 
-use crate::control::{lock, Control, Signal};
+use crate::control::{lock, Control, Signal, StopFlag};
 use crate::pending::{batch, Batch, Stealer, MAX_BATCH};
 use crate::stats::StageCounters;
 use crossbeam_channel::{select, Receiver, Select, Sender, TryRecvError, TrySendError};
@@ -35,11 +35,14 @@ const SNOOZE: u32 = 12;
 /// queues of its output, whatever their item type.
 pub(crate) struct Readers {
     count: AtomicUsize,
-    /// Set once, when `count` drops to 0. Read `Relaxed` on every item: a writer that
+    /// Set once, when `count` drops to 0, and then the stop flag of every writer told.
+    /// Read `Relaxed`, on every item only by a broadcast's branches: a writer that
     /// misses it for a few items still finds the channel disconnected when it sends.
     closed: AtomicBool,
     /// Fires when closed: wakes an upstream worker in `pipeline::sleep`.
     gone: Signal,
+    /// The stop flags of the workers that feed this queue, told when it closes.
+    writers: Mutex<Vec<Arc<StopFlag>>>,
 }
 
 impl Readers {
@@ -48,6 +51,7 @@ impl Readers {
             count: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             gone: Signal::new(),
+            writers: Mutex::new(Vec::new()),
         })
     }
 
@@ -59,8 +63,24 @@ impl Readers {
     fn leave(&self) {
         // AcqRel: the last reader to leave sees every other reader's leaving.
         if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Under the lock `add_writer` takes: a writer registered later sees `closed`.
+            let writers = std::mem::take(&mut *lock(&self.writers));
             self.closed.store(true, Ordering::Relaxed);
+            for writer in writers {
+                writer.feed_closed();
+            }
             self.gone.fire();
+        }
+    }
+
+    /// Tells `flag` when this queue closes (at once if it is closed already).
+    fn add_writer(&self, flag: &Arc<StopFlag>) {
+        let mut writers = lock(&self.writers);
+        if self.is_closed() {
+            drop(writers);
+            flag.feed_closed();
+        } else {
+            writers.push(Arc::clone(flag));
         }
     }
 
@@ -75,10 +95,12 @@ impl Readers {
 }
 
 /// When a worker must stop: the run stopped (or, for a producer, drains), or every
-/// queue the worker feeds is closed. Checked on every item, and waited on, beside
-/// whatever else the worker waits for, when it sleeps.
+/// queue the worker feeds is closed. Checked on every item, as one flag that whoever
+/// stops the worker raises, and waited on, beside whatever else the worker waits for,
+/// when it sleeps. Clones share the flag.
 #[derive(Clone)]
 pub(crate) struct StopWhen {
+    flag: Arc<StopFlag>,
     control: Arc<Control>,
     producer: bool,
     /// The queues the worker feeds: when all are closed, it stops.
@@ -86,8 +108,15 @@ pub(crate) struct StopWhen {
 }
 
 impl StopWhen {
+    /// The stop condition of a new worker, or of the caller's iterator: its flag is
+    /// registered with the run and with every queue in `feeds`.
     pub(crate) fn new(control: Arc<Control>, producer: bool, feeds: Box<[Arc<Readers>]>) -> Self {
+        let flag = StopFlag::new(&control, producer, feeds.len());
+        for readers in feeds.iter() {
+            readers.add_writer(&flag);
+        }
         Self {
+            flag,
             control,
             producer,
             feeds,
@@ -97,7 +126,7 @@ impl StopWhen {
     /// Whether the worker must stop now.
     #[inline]
     pub(crate) fn now(&self) -> bool {
-        self.control.should_stop(self.producer) || all_closed(&self.feeds)
+        self.flag.is_raised()
     }
 
     /// Adds to `select` the signals that fire when [`now`](Self::now) may turn true.
@@ -112,16 +141,6 @@ impl StopWhen {
 
     pub(crate) fn control(&self) -> &Arc<Control> {
         &self.control
-    }
-}
-
-/// Whether every queue in `queues` is closed: a worker with no output never is.
-#[inline]
-fn all_closed(queues: &[Arc<Readers>]) -> bool {
-    match queues {
-        [] => false,
-        [one] => one.is_closed(),
-        several => several.iter().all(|r| r.is_closed()),
     }
 }
 
@@ -192,13 +211,14 @@ pub(crate) fn queue<T>(
         readers: Readers::new(),
         reader,
     });
+    let targets = vec![Target::new(tx, Arc::clone(&queue), None)];
     let output = Output {
-        targets: vec![Target::new(tx, Arc::clone(&queue), None)],
-        control: Arc::clone(control),
+        stop: StopWhen::new(Arc::clone(control), false, feeds(&targets)),
+        targets,
         clone: None,
-        producer: false,
     };
-    let input = Input::new(rx, queue, Arc::clone(control));
+    let stop = StopWhen::new(Arc::clone(control), false, Box::new([]));
+    let input = Input::new(rx, queue, stop);
     (output, input)
 }
 
@@ -286,14 +306,10 @@ pub struct Input<T> {
 }
 
 impl<T> Input<T> {
-    fn new(rx: Receiver<Vec<T>>, queue: Arc<Queue<T>>, control: Arc<Control>) -> Self {
+    fn new(rx: Receiver<Vec<T>>, queue: Arc<Queue<T>>, stop: StopWhen) -> Self {
         Self {
             readers: queue.readers.join(),
-            wait: Waiter {
-                rx,
-                queue,
-                stop: StopWhen::new(control, false, Box::new([])),
-            },
+            wait: Waiter { rx, queue, stop },
             batch: Vec::new().into_iter(),
             worker: None,
             unwinds: false,
@@ -309,15 +325,14 @@ impl<T> Input<T> {
     }
 
     /// A reader of the same queue shared by several workers, which count for themselves.
+    /// It stops when the workers feeding `out` stop (it shares their flag), or, with no
+    /// output, when the run stops.
     pub(crate) fn shared<U>(&self, out: Option<&Output<U>>) -> Self {
-        let control = Arc::clone(self.wait.stop.control());
-        let feeds = out.map(Output::downstream).unwrap_or_default();
-        let mut input = Self::new(
-            self.wait.rx.clone(),
-            Arc::clone(&self.wait.queue),
-            Arc::clone(&control),
-        );
-        input.wait.stop = StopWhen::new(control, false, feeds);
+        let stop = match out {
+            Some(out) => out.stop.clone(),
+            None => StopWhen::new(Arc::clone(self.wait.stop.control()), false, Box::new([])),
+        };
+        let mut input = Self::new(self.wait.rx.clone(), Arc::clone(&self.wait.queue), stop);
         input.unwinds = true;
         input
     }
@@ -379,9 +394,7 @@ impl<T> Input<T> {
     fn refill(&mut self) -> bool {
         // The clock is read only when the queue is empty and the worker must wait.
         let (got, waiting) = match self.wait.rx.try_recv() {
-            Ok(batch) if !batch.is_empty() && !self.wait.stop.control().is_stopped() => {
-                (Some(batch), None)
-            }
+            Ok(batch) if !batch.is_empty() && !self.should_stop() => (Some(batch), None),
             _ => (None, Some(Instant::now())),
         };
         let got = got.or_else(|| self.receive());
@@ -605,11 +618,16 @@ fn send_when_free<T>(tx: &Sender<Vec<T>>, batch: Vec<T>, control: &Control) -> R
 /// for a broadcast, the input queues of every branch (each gets a clone).
 pub struct Output<T> {
     targets: Vec<Target<T>>,
-    control: Arc<Control>,
+    /// When the worker pushing here must stop (for a producer, also when the run
+    /// drains); shared with its input and with clones of this output.
+    stop: StopWhen,
     /// How to copy an item for every branch but the last, for a broadcast.
     clone: Option<fn(&T) -> T>,
-    /// Whether a producer pushes here: it stops when the run drains.
-    producer: bool,
+}
+
+/// The readers of the queues `targets` feed.
+fn feeds<T>(targets: &[Target<T>]) -> Box<[Arc<Readers>]> {
+    targets.iter().map(|t| Arc::clone(&t.readers)).collect()
 }
 
 impl<T> Output<T> {
@@ -618,15 +636,14 @@ impl<T> Output<T> {
     where
         T: Clone,
     {
-        let targets = outputs
+        let targets: Vec<_> = outputs
             .into_iter()
             .flat_map(|o| o.reopen_targets(None))
             .collect();
         Self {
+            stop: StopWhen::new(control, false, feeds(&targets)),
             targets,
-            control,
             clone: Some(T::clone),
-            producer: false,
         }
     }
 
@@ -644,32 +661,29 @@ impl<T> Output<T> {
     }
 
     /// Worker `worker` of stage `stage`'s sender into the same queues, with batches of
-    /// its own.
+    /// its own and a stop flag of its own.
     pub(crate) fn for_worker(&self, stage: &Arc<StageCounters>, worker: usize) -> Self {
+        self.for_sender(stage, worker, false)
+    }
+
+    /// [`for_worker`](Self::for_worker), for a producer: pushes stop once the run drains.
+    pub(crate) fn for_producer(&self, stage: &Arc<StageCounters>, worker: usize) -> Self {
+        self.for_sender(stage, worker, true)
+    }
+
+    fn for_sender(&self, stage: &Arc<StageCounters>, worker: usize, producer: bool) -> Self {
+        let targets = self.reopen_targets(Some((Arc::clone(stage), worker)));
+        let control = Arc::clone(self.stop.control());
         Self {
-            targets: self.reopen_targets(Some((Arc::clone(stage), worker))),
-            control: Arc::clone(&self.control),
+            stop: StopWhen::new(control, producer, feeds(&targets)),
+            targets,
             clone: self.clone,
-            producer: false,
         }
     }
 
-    /// This output, for a producer: pushes stop once the run drains.
-    pub(crate) fn of_producer(mut self) -> Self {
-        self.producer = true;
-        self
-    }
-
-    pub(crate) fn is_producer(&self) -> bool {
-        self.producer
-    }
-
-    /// The readers of the queues this output feeds.
-    pub(crate) fn downstream(&self) -> Box<[Arc<Readers>]> {
-        self.targets
-            .iter()
-            .map(|t| Arc::clone(&t.readers))
-            .collect()
+    /// When the worker pushing here must stop.
+    pub(crate) fn stop_when(&self) -> &StopWhen {
+        &self.stop
     }
 
     /// Drops the items not yet sent: the worker failed or was stopped, and nothing it
@@ -685,13 +699,10 @@ impl<T> Output<T> {
     /// Returns [`Stopped`] when no one will ever read it; the worker should then end.
     #[inline]
     pub fn push(&mut self, item: T) -> Result<(), Stopped> {
-        if self.control.should_stop(self.producer) {
+        if self.stop.now() {
             return Err(Stopped);
         }
-        if self.targets.len() == 1 {
-            return self.targets[0].push(item, &self.control);
-        }
-        self.push_to_every_branch(item)
+        self.push_after_next(item)
     }
 
     /// [`push`](Self::push) for a worker whose input has just said (at its `next()`)
@@ -701,7 +712,8 @@ impl<T> Output<T> {
     #[inline]
     pub(crate) fn push_after_next(&mut self, item: T) -> Result<(), Stopped> {
         if self.targets.len() == 1 {
-            return self.targets[0].push_unchecked(item, &self.control);
+            // The flag covers this queue's closing: it is the only one fed.
+            return self.targets[0].push_unchecked(item, self.stop.control());
         }
         self.push_to_every_branch(item)
     }
@@ -721,9 +733,10 @@ impl<T> Output<T> {
                 }
                 None => break,
             };
-            if self.targets[i].push(value, &self.control).is_ok() {
+            let control = self.stop.control();
+            if self.targets[i].push(value, control).is_ok() {
                 i += 1;
-            } else if self.control.is_stopped() {
+            } else if control.is_stopped() {
                 return Err(Stopped);
             } else {
                 self.targets.remove(i);
@@ -742,11 +755,12 @@ impl<T> Drop for Output<T> {
     /// see this sender disconnect, unless the run was stopped (a failed worker records
     /// its failure before its output is dropped, so it sends nothing more).
     fn drop(&mut self) {
+        let control = self.stop.control();
         for target in &mut self.targets {
-            if self.control.is_stopped() || target.readers.is_closed() {
+            if control.is_stopped() || target.readers.is_closed() {
                 target.discard();
             } else {
-                let _ = target.flush(&self.control);
+                let _ = target.flush(control);
             }
         }
     }
@@ -757,9 +771,8 @@ impl<T> Clone for Output<T> {
     fn clone(&self) -> Self {
         Self {
             targets: self.reopen_targets(None),
-            control: Arc::clone(&self.control),
+            stop: self.stop.clone(),
             clone: self.clone,
-            producer: self.producer,
         }
     }
 }
