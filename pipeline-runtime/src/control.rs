@@ -116,6 +116,9 @@ pub(crate) struct Control {
 
 impl Control {
     pub(crate) fn new() -> Arc<Self> {
+        // Before the run's queues are used: their senders take the cheap path from
+        // their first push (see `fence`).
+        crate::fence::init();
         Arc::new(Self {
             state: AtomicU8::new(RUNNING),
             flags: Mutex::new(Vec::new()),

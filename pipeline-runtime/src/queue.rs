@@ -9,7 +9,9 @@
 //! Sleeping costs nothing and misses nothing. Before it sleeps, a reader *asks* every
 //! sender's batch (see [`pending`](crate::pending)): a sender whose next push finds
 //! the request sends its batch at once, and whichever of the push and the request
-//! comes second sees the other, so no item is left pending behind a sleeping reader.
+//! comes second sees the other (an asymmetric fence, paid by the reader once per
+//! sleep, orders each side's store before its load, see [`fence`](crate::fence)), so
+//! no item is left pending behind a sleeping reader.
 //! The reader then blocks, with no timeout, until the channel has a batch or
 //! disconnects, the run stops, or every queue its worker feeds is closed; each of
 //! those wakes it through the channel or a [`Signal`] it selects on.
@@ -175,14 +177,9 @@ impl<T> Queue<T> {
 
     /// Asks every sender to send its next item at once; true if items are pending.
     fn ask(&self) -> bool {
-        // Every batch is asked, even after one says it has items: the reader may
-        // still find nothing to steal (another took it) and sleep.
         let mut senders = lock(&self.pending);
         senders.asked = true;
-        senders
-            .stealers
-            .iter()
-            .fold(false, |pending, stealer| stealer.ask() | pending)
+        crate::pending::ask(&senders.stealers)
     }
 }
 
@@ -494,7 +491,8 @@ impl<T> Target<T> {
         let (pending, stealer) = batch(queue.batch);
         let mut senders = lock(&queue.pending);
         if senders.asked {
-            stealer.ask();
+            // The owner has pushed nothing yet, and it starts after this returns.
+            stealer.request();
         }
         senders.stealers.push(stealer);
         drop(senders);

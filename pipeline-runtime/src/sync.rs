@@ -3,12 +3,12 @@
 
 #[cfg(all(loom, test))]
 pub(crate) use loom::sync::{
-    atomic::{AtomicU64, AtomicUsize},
+    atomic::{AtomicBool, AtomicU64, AtomicUsize},
     Arc,
 };
 #[cfg(not(all(loom, test)))]
 pub(crate) use std::sync::{
-    atomic::{AtomicU64, AtomicUsize},
+    atomic::{AtomicBool, AtomicU64, AtomicUsize},
     Arc,
 };
 
