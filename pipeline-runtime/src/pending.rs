@@ -131,6 +131,11 @@ impl<T> Batch<T> {
         self.shared.slots.len()
     }
 
+    /// The items pushed since the batch started, stolen ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.filled
+    }
+
     pub(crate) fn is_full(&self) -> bool {
         self.filled == self.capacity()
     }

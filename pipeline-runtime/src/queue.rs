@@ -480,10 +480,6 @@ struct Target<T> {
     /// The counters of the worker that sends.
     sender: Tally,
     counts_items: bool,
-    /// Items pushed, and how many of them the counters have been told of: readers
-    /// may take items from the pending batch, so counting at `flush` would miss them.
-    pushed: usize,
-    reported: usize,
 }
 
 impl<T> Target<T> {
@@ -503,8 +499,6 @@ impl<T> Target<T> {
             pending,
             sender,
             counts_items: true,
-            pushed: 0,
-            reported: 0,
         }
     }
 
@@ -520,7 +514,6 @@ impl<T> Target<T> {
     #[inline]
     fn push_unchecked(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
         let asked = self.pending.push(item);
-        self.pushed += 1;
         // A reader that asked may be asleep until this batch is sent.
         if asked || self.pending.is_full() {
             return self.flush(control);
@@ -530,18 +523,24 @@ impl<T> Target<T> {
 
     /// Drops what is pending: the worker failed or was stopped.
     fn discard(&mut self) {
-        drop(self.pending.take());
+        drop(self.take());
+    }
+
+    /// Claims every item of the batch no reader took, and counts every item pushed
+    /// into it (those readers took included) as sent: once per batch, not per item.
+    fn take(&mut self) -> Vec<T> {
+        self.report_sent();
+        self.pending.take()
     }
 
     /// Sends what is pending (unless a reader took it), and starts a new batch. The
     /// owner pushes nothing until the send returns, so no reader can take a later
     /// item before this batch is in the queue.
     fn flush(&mut self, control: &Control) -> Result<(), Stopped> {
-        let batch = self.pending.take();
+        let batch = self.take();
         if batch.is_empty() {
             return Ok(());
         }
-        self.report_sent();
         let (sent, blocked) = send(&self.tx, batch, control);
         self.queue
             .reader
@@ -553,10 +552,11 @@ impl<T> Target<T> {
         sent
     }
 
-    fn report_sent(&mut self) {
-        if let (Some((stage, worker)), true) = (&self.sender, self.counts_items) {
-            stage.worker(*worker).sent(self.pushed - self.reported);
-            self.reported = self.pushed;
+    /// Counts the items pushed since the batch started.
+    fn report_sent(&self) {
+        let pushed = self.pending.len();
+        if let (Some((stage, worker)), true, 1..) = (&self.sender, self.counts_items, pushed) {
+            stage.worker(*worker).sent(pushed);
         }
     }
 }
