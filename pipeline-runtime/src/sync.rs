@@ -13,6 +13,8 @@ pub(crate) use std::sync::{
 };
 
 /// A cell written and read through raw pointers, whose accesses loom checks.
+/// Outside loom, laid out as `T` (`pending` copies slots of them as an array).
+#[repr(transparent)]
 pub(crate) struct UnsafeCell<T>(
     #[cfg(all(loom, test))] loom::cell::UnsafeCell<T>,
     #[cfg(not(all(loom, test)))] std::cell::UnsafeCell<T>,
