@@ -61,7 +61,11 @@ impl<T, U> InOrder<T, U> {
                 out,
                 moved: None,
             }),
-            window: 2 * workers as u64,
+            // Four batches a worker: a worker ahead of one that is descheduled (more
+            // threads than cores) goes on for that many before it must sleep. With two
+            // a worker, the empty ordered stage of the benchmark slept three times as
+            // often and took twice as long.
+            window: 4 * workers as u64,
         }
     }
 
