@@ -36,6 +36,8 @@ struct Reorder<U> {
     /// Fires (its sender is dropped) when the window next moves: made by the first
     /// worker that waits for it, so a window nobody waits for costs nothing.
     moved: Option<(Sender<Never>, Receiver<Never>)>,
+    /// Emptied result vectors, for workers to fill again: at most one a worker.
+    spare: Vec<Vec<U>>,
 }
 
 /// Each worker of an ordered stage holds the shared state as what it owns: it is
@@ -60,6 +62,7 @@ impl<T, U> InOrder<T, U> {
                 done: BTreeMap::new(),
                 out,
                 moved: None,
+                spare: Vec::new(),
             }),
             // Four batches a worker: a worker ahead of one that is descheduled (more
             // threads than cores) goes on for that many before it must sleep. With two
@@ -79,6 +82,9 @@ impl<T, U> InOrder<T, U> {
         stage: &mut M,
         counters: &WorkerCounters,
     ) -> Result<(), BoxError> {
+        // The vector results go into; kept, and swapped for the emptied ones of
+        // batches sent, so that no batch allocates (see `Queue::spare`).
+        let mut mapped = Vec::new();
         loop {
             let waiting = Instant::now();
             let taken = self.take();
@@ -90,28 +96,33 @@ impl<T, U> InOrder<T, U> {
             if !self.wait_for_window(seq) {
                 return self.stopped_or_done();
             }
-            let mut mapped = Vec::with_capacity(batch.len());
-            for item in batch {
+            let mut batch = batch;
+            mapped.reserve(batch.len());
+            // Last item first (see `pending`).
+            while let Some(item) = batch.pop() {
                 if self.should_stop() {
                     return self.stopped_or_done();
                 }
                 mapped.extend(stage.map(item)?);
             }
+            self.waiter.recycle(batch);
             let mut reorder = lock(&self.reorder);
-            reorder.done.insert(seq, mapped);
+            reorder.done.insert(seq, std::mem::take(&mut mapped));
             loop {
                 let next = reorder.next;
-                let Some(ready) = reorder.done.remove(&next) else {
+                let Some(mut ready) = reorder.done.remove(&next) else {
                     break;
                 };
                 reorder.next += 1;
-                for item in ready {
+                for item in ready.drain(..) {
                     if reorder.out.push(item).is_err() {
                         drop(reorder);
                         return self.stopped_or_done();
                     }
                 }
+                reorder.spare.push(ready);
             }
+            mapped = reorder.spare.pop().unwrap_or_default();
             // Wakes every worker waiting for the window, whichever moved it.
             reorder.moved = None;
         }

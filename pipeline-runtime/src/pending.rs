@@ -8,6 +8,9 @@
 //! owner writes, claims everything and starts a new batch, so the owner type is not
 //! `Clone`; the stealers are.
 //!
+//! Items come out of a batch last first, so that a reader takes them in order with
+//! `Vec::pop`, and the emptied vector can carry another batch.
+//!
 //! Protocol. `tail` counts the slots the owner has filled; `head` packs a generation
 //! with the count of slots claimed so far. Slots `[claimed, tail)` are pending. Owner
 //! and stealers claim with a compare-and-swap on `head`, so each slot is read once.
@@ -114,33 +117,39 @@ pub(crate) fn batch<T>(capacity: usize) -> (Batch<T>, Stealer<T>) {
 }
 
 impl<T> Shared<T> {
-    /// Moves the claimed slots `[from, to)` out.
+    /// Moves the claimed slots `[from, to)` out into `into` (a spare buffer, emptied
+    /// first), last item first: a reader takes them in order with `Vec::pop`.
     ///
     /// # Safety
     /// The caller claimed exactly this range through `head`, in the current generation.
-    unsafe fn read(&self, from: usize, to: usize) -> Vec<T> {
+    unsafe fn read(&self, from: usize, to: usize, mut into: Vec<T>) -> Vec<T> {
+        into.clear();
+        into.reserve(to - from);
         #[cfg(not(all(loom, test)))]
         {
             let slots = &self.slots[from..to];
-            let mut items = Vec::with_capacity(slots.len());
+            let n = slots.len();
             // SAFETY: claimed slots were written and are read once, by the claimer.
             // `UnsafeCell` and `MaybeUninit` are `repr(transparent)` (the cell of
             // `sync` too, outside loom), so the slots are `T`s laid out as an array;
-            // the copy reads through the cells' shared interior, and the new vector's
-            // buffer holds `slots.len()` items.
+            // the copy reads through the cells' shared interior, and `into`, empty,
+            // has room for `n` items.
             unsafe {
                 let first = slots.as_ptr().cast::<T>();
-                std::ptr::copy_nonoverlapping(first, items.as_mut_ptr(), slots.len());
-                items.set_len(slots.len());
+                let out = into.as_mut_ptr();
+                for i in 0..n {
+                    std::ptr::copy_nonoverlapping(first.add(n - 1 - i), out.add(i), 1);
+                }
+                into.set_len(n);
             }
-            items
         }
         // Slot by slot, so that loom checks each access.
         #[cfg(all(loom, test))]
-        (from..to)
+        for i in (from..to).rev() {
             // SAFETY: claimed slots were written and are read once, by the claimer.
-            .map(|i| self.slots[i].with_mut(|slot| unsafe { (*slot).assume_init_read() }))
-            .collect()
+            into.push(self.slots[i].with_mut(|slot| unsafe { (*slot).assume_init_read() }));
+        }
+        into
     }
 }
 
@@ -183,9 +192,16 @@ impl<T> Batch<T> {
         asked
     }
 
-    /// Takes every item no stealer has taken, in order, and starts an empty batch.
+    /// Takes every item no stealer has taken, last first, and starts an empty batch.
+    #[cfg(test)]
     pub(crate) fn take(&mut self) -> Vec<T> {
-        let taken = self.claim_all();
+        self.take_into(Vec::new())
+    }
+
+    /// Takes every item no stealer has taken, last first, into `buffer`'s allocation,
+    /// and starts an empty batch.
+    pub(crate) fn take_into(&mut self, buffer: Vec<T>) -> Vec<T> {
+        let taken = self.claim_all(buffer);
         if std::mem::take(&mut self.answering) && taken.is_empty() {
             // Stealers took every item, this push's included, between the push and
             // this claim; the request consumed may be that of a receiver that stole
@@ -198,13 +214,14 @@ impl<T> Batch<T> {
         taken
     }
 
-    fn claim_all(&mut self) -> Vec<T> {
+    fn claim_all(&mut self, mut buffer: Vec<T>) -> Vec<T> {
         let head = &self.shared.head;
         let mut current = head.load(Acquire);
         loop {
             let (generation, from) = unpack(current);
             if from >= self.filled {
-                return Vec::new();
+                buffer.clear();
+                return buffer;
             }
             match head.compare_exchange_weak(
                 current,
@@ -213,7 +230,7 @@ impl<T> Batch<T> {
                 Acquire,
             ) {
                 // SAFETY: the swap claimed `[from, filled)` of this generation for us.
-                Ok(_) => return unsafe { self.shared.read(from, self.filled) },
+                Ok(_) => return unsafe { self.shared.read(from, self.filled, buffer) },
                 Err(now) => current = now,
             }
         }
@@ -236,7 +253,7 @@ impl<T> Batch<T> {
 }
 
 impl<T> Stealer<T> {
-    /// Takes whatever is pending, if `still_empty()` holds after it has read `head`: a
+    /// Takes whatever is pending, last first, if `still_empty()` holds after it has read `head`: a
     /// batch the owner sent before then is in the queue and must be received first,
     /// to keep the owner's order.
     pub(crate) fn steal(&self, still_empty: impl FnOnce() -> bool) -> Vec<T> {
@@ -255,7 +272,7 @@ impl<T> Stealer<T> {
             // SAFETY: the swap claimed `[from, to)`; the generation did not change since
             // `head` was read, and `tail` was read after it, so those slots are this
             // generation's, written and published by the owner.
-            unsafe { shared.read(from, to) }
+            unsafe { shared.read(from, to, Vec::new()) }
         } else {
             Vec::new()
         };
@@ -345,7 +362,7 @@ mod tests {
         let (mut b, s) = batch(8);
         b.push(String::from("a"));
         b.push(String::from("b"));
-        assert_eq!(s.steal(|| true), vec!["a", "b"]);
+        assert_eq!(s.steal(|| true), vec!["b", "a"], "last first");
         assert!(s.steal(|| true).is_empty());
         b.push(String::from("c"));
         assert!(
@@ -365,11 +382,11 @@ mod tests {
         assert!(s.ask(), "an item is pending");
         assert!(b.push(2), "asked since the last push");
         assert!(!b.push(3));
-        assert_eq!(b.take(), vec![1, 2, 3]);
+        assert_eq!(b.take(), vec![3, 2, 1]);
         assert!(!s.ask(), "nothing is pending");
         assert!(b.push(4), "the request outlives the batch taken");
         assert!(!b.push(5));
-        assert_eq!(s.steal(|| true), vec![4, 5]);
+        assert_eq!(s.steal(|| true), vec![5, 4]);
     }
 
     #[test]

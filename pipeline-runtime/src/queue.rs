@@ -154,6 +154,10 @@ pub(crate) struct Queue<T> {
     readers: Arc<Readers>,
     /// The counters of the stage that reads this queue.
     reader: Arc<StageCounters>,
+    /// Emptied batch vectors, which readers hand back and senders fill again: a batch
+    /// allocated by one thread and freed by another made the allocator's locks
+    /// contended (a third of the context switches of the empty-stage benchmark).
+    spare: (Sender<Vec<T>>, Receiver<Vec<T>>),
 }
 
 /// The batches of a queue's senders.
@@ -165,6 +169,19 @@ struct Senders<T> {
 }
 
 impl<T> Queue<T> {
+    /// A vector to fill with a batch: a spare one if there is one.
+    fn buffer(&self) -> Vec<T> {
+        self.spare.1.try_recv().unwrap_or_default()
+    }
+
+    /// Keeps `buffer`, emptied, for a later batch (or drops it if enough are kept).
+    fn recycle(&self, mut buffer: Vec<T>) {
+        if buffer.capacity() != 0 {
+            buffer.clear();
+            let _ = self.spare.0.try_send(buffer);
+        }
+    }
+
     fn steal(&self, rx: &Receiver<Vec<T>>) -> Vec<T> {
         for pending in lock(&self.pending).stealers.iter() {
             let stolen = pending.steal(|| rx.is_empty());
@@ -207,6 +224,9 @@ pub(crate) fn queue<T>(
         batch,
         readers: Readers::new(),
         reader,
+        // As many as the channel holds, and one a reader or two holds: more would
+        // only wait here.
+        spare: crossbeam_channel::bounded(batches + 2),
     });
     let targets = vec![Target::new(tx, Arc::clone(&queue), None)];
     let output = Output {
@@ -263,6 +283,13 @@ impl<T> Waiter<T> {
     }
 }
 
+impl<T> Waiter<T> {
+    /// Keeps an emptied batch vector for a sender to fill again.
+    pub(crate) fn recycle(&self, buffer: Vec<T>) {
+        self.queue.recycle(buffer);
+    }
+}
+
 impl<T> Clone for Waiter<T> {
     fn clone(&self) -> Self {
         Self {
@@ -275,7 +302,7 @@ impl<T> Clone for Waiter<T> {
 
 /// What a look at the queue found, without waiting.
 pub(crate) enum Take<T> {
-    /// A non-empty batch.
+    /// A non-empty batch, last item first.
     Batch(Vec<T>),
     /// Nothing now: [`Waiter::park`], then look again.
     Empty,
@@ -294,7 +321,8 @@ pub(crate) enum Take<T> {
 /// `panic = "abort"`, nothing can unwind: the input ends instead.)
 pub struct Input<T> {
     wait: Waiter<T>,
-    batch: std::vec::IntoIter<T>,
+    /// The batch in hand, last item first (see [`pending`](crate::pending)).
+    batch: Vec<T>,
     worker: Tally,
     /// Whether a stop unwinds (a worker's input) or ends the input (the caller's).
     unwinds: bool,
@@ -307,7 +335,7 @@ impl<T> Input<T> {
         Self {
             readers: queue.readers.join(),
             wait: Waiter { rx, queue, stop },
-            batch: Vec::new().into_iter(),
+            batch: Vec::new(),
             worker: None,
             unwinds: false,
         }
@@ -367,10 +395,8 @@ impl<T> Input<T> {
     /// The rest of the current batch, or the next one if it can be had without
     /// waiting: a batch sent, or the items a sender has pending.
     pub(crate) fn try_batch(&mut self) -> Take<T> {
-        if self.batch.len() != 0 {
-            return Take::Batch(
-                std::mem::replace(&mut self.batch, Vec::new().into_iter()).collect(),
-            );
+        if !self.batch.is_empty() {
+            return Take::Batch(std::mem::take(&mut self.batch));
         }
         if self.should_stop() {
             return Take::End;
@@ -406,7 +432,8 @@ impl<T> Input<T> {
         }
         match got {
             Some(batch) => {
-                self.batch = batch.into_iter();
+                let emptied = std::mem::replace(&mut self.batch, batch);
+                self.wait.queue.recycle(emptied);
                 true
             }
             None => false,
@@ -433,9 +460,9 @@ impl<T> Iterator for Input<T> {
         if self.should_stop() {
             return self.stop();
         }
-        match self.batch.next() {
+        match self.batch.pop() {
             Some(item) => Some(item),
-            None if self.refill() => self.batch.next(),
+            None if self.refill() => self.batch.pop(),
             None => self.end(),
         }
     }
@@ -530,7 +557,7 @@ impl<T> Target<T> {
     /// into it (those readers took included) as sent: once per batch, not per item.
     fn take(&mut self) -> Vec<T> {
         self.report_sent();
-        self.pending.take()
+        self.pending.take_into(self.queue.buffer())
     }
 
     /// Sends what is pending (unless a reader took it), and starts a new batch. The
@@ -539,6 +566,7 @@ impl<T> Target<T> {
     fn flush(&mut self, control: &Control) -> Result<(), Stopped> {
         let batch = self.take();
         if batch.is_empty() {
+            self.queue.recycle(batch);
             return Ok(());
         }
         let (sent, blocked) = send(&self.tx, batch, control);
