@@ -61,7 +61,7 @@ impl<T: Send + 'static> Stream<T> {
             launch: Box::new(move |launch, out| {
                 let counters = launch.stage(id, &opts, false)?;
                 launch.workers(&opts, &counters, p, |worker, p| {
-                    let out = out.for_worker(&counters, worker).of_producer();
+                    let out = out.for_producer(&counters, worker);
                     (out, move |out: &mut Output<T>| p.produce(out))
                 })
             }),
@@ -345,8 +345,7 @@ pub(crate) fn start_map<M: ItemStage>(
     if opts.ordered && opts.workers > 1 {
         let shared_out = out.for_worker(&counters, 0);
         let input = input.shared(Some(&shared_out));
-        let control = Arc::clone(&launch.control);
-        let in_order = Arc::new(InOrder::new(input, shared_out, control, opts.workers, 1));
+        let in_order = Arc::new(InOrder::new(input, shared_out, opts.workers, 1));
         return launch.workers(opts, &counters, stage, |worker, stage| {
             let counters = Arc::clone(&counters);
             (

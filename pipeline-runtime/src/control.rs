@@ -3,7 +3,7 @@
 
 use crate::Error;
 use crossbeam_channel::{Receiver, Sender};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A message type with no values: a signal is its channel disconnecting.
@@ -35,6 +35,59 @@ impl Signal {
     }
 }
 
+/// The one word a worker reads on every item to know whether it must stop: raised by
+/// [`Control::stop`] (and, for a producer's, by [`Control::drain`]) and by the last
+/// reader leaving the last open queue the worker feeds. One load of a word the worker
+/// shares with nobody on its path, where the conditions it stands for would take a
+/// load of the run's state and a scan of the queues downstream.
+pub(crate) struct StopFlag {
+    /// Read `Relaxed` on every item: a worker that misses it for a few items still
+    /// sees it at its next blocking operation, where the signal of whoever raised it
+    /// (the run's `stopped`, a queue's `gone`) wakes it. Whoever must *know* (a reader
+    /// that found its queue disconnected, then asks whether the run failed) reads it
+    /// after the channel's own synchronisation, which orders the raise that came
+    /// before the failed worker's sender was dropped (see [`Control::stop`]).
+    raised: AtomicBool,
+    /// The queues the worker feeds that still have readers; the flag is raised when
+    /// it drops to 0. Counts every queue from the start, so that one queue closing
+    /// before the worker has registered with another does not stop it.
+    open: AtomicUsize,
+    /// Whether the worker is a producer: a drain stops it too.
+    producer: bool,
+}
+
+impl StopFlag {
+    /// The flag of a worker that feeds `feeds` queues, registered with `control`
+    /// (the caller registers it with each queue, see [`StopFlag::feed_closed`]).
+    pub(crate) fn new(control: &Control, producer: bool, feeds: usize) -> Arc<Self> {
+        let flag = Arc::new(Self {
+            raised: AtomicBool::new(false),
+            open: AtomicUsize::new(feeds),
+            producer,
+        });
+        control.register(&flag);
+        flag
+    }
+
+    /// Whether the worker must stop.
+    #[inline]
+    pub(crate) fn is_raised(&self) -> bool {
+        self.raised.load(Ordering::Relaxed)
+    }
+
+    fn raise(&self) {
+        self.raised.store(true, Ordering::Relaxed);
+    }
+
+    /// One of the queues the worker feeds lost its last reader.
+    pub(crate) fn feed_closed(&self) {
+        // AcqRel, as `Readers::leave`: the last queue to close sees the others closed.
+        if self.open.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.raise();
+        }
+    }
+}
+
 /// Every stage runs.
 const RUNNING: u8 = 0;
 /// Producers stop at their next item; the rest runs until the stream ends.
@@ -43,12 +96,17 @@ const DRAINING: u8 = 1;
 const STOPPED: u8 = 2;
 
 pub(crate) struct Control {
-    /// Read on every item, so read `Relaxed`: a worker that misses a stop by a few
-    /// items still sees it at its next blocking operation, where `stopped` wakes it.
-    /// Whoever must *know* of a failure (a reader that found its queue closed) reads
-    /// it after the channel's own synchronisation, which orders the `fail` that came
-    /// before the failed worker's sender was dropped.
+    /// Read `Relaxed` (workers read their [`StopFlag`] on every item, and this only
+    /// around blocking operations): a worker that misses a stop by a moment still sees
+    /// it at its next blocking operation, where `stopped` wakes it. Whoever must
+    /// *know* of a failure (a reader that found its queue closed) reads it after the
+    /// channel's own synchronisation, which orders the `fail` that came before the
+    /// failed worker's sender was dropped.
     state: AtomicU8,
+    /// The stop flag of every worker, raised by `stop` (and `drain`, for producers')
+    /// under this lock, which `register` takes too: a flag registered after a stop is
+    /// raised as it registers.
+    flags: Mutex<Vec<Arc<StopFlag>>>,
     first_error: Mutex<Option<Error>>,
     /// Fires on stop: wakes every worker blocked on a full queue or in `sleep`.
     stopped: Signal,
@@ -62,8 +120,12 @@ pub(crate) struct Control {
 
 impl Control {
     pub(crate) fn new() -> Arc<Self> {
+        // Before the run's queues are used: their senders take the cheap path from
+        // their first push (see `fence`).
+        crate::fence::init();
         Arc::new(Self {
             state: AtomicU8::new(RUNNING),
+            flags: Mutex::new(Vec::new()),
             first_error: Mutex::new(None),
             stopped: Signal::new(),
             draining: Signal::new(),
@@ -83,11 +145,24 @@ impl Control {
         self.state.load(Ordering::Relaxed) >= STOPPED - producer as u8
     }
 
+    fn register(&self, flag: &Arc<StopFlag>) {
+        let mut flags = lock(&self.flags);
+        if self.should_stop(flag.producer) {
+            flag.raise();
+        }
+        flags.push(Arc::clone(flag));
+    }
+
     /// Stops the producers at their next item and lets the rest finish normally.
     pub(crate) fn drain(&self) {
+        let flags = lock(&self.flags);
         let _ =
             self.state
                 .compare_exchange(RUNNING, DRAINING, Ordering::Relaxed, Ordering::Relaxed);
+        for flag in flags.iter().filter(|flag| flag.producer) {
+            flag.raise();
+        }
+        drop(flags);
         self.draining.fire();
     }
 
@@ -107,7 +182,12 @@ impl Control {
 
     /// Stops every worker at its next item or blocking queue operation.
     pub(crate) fn stop(&self) {
+        let flags = lock(&self.flags);
         self.state.store(STOPPED, Ordering::Relaxed);
+        for flag in flags.iter() {
+            flag.raise();
+        }
+        drop(flags);
         self.stopped.fire();
         self.draining.fire();
         // Taken after the state is set: a hook added later sees the stop itself.

@@ -24,6 +24,7 @@ pub mod args;
 mod build;
 mod control;
 mod error;
+mod fence;
 mod graph;
 mod handle;
 #[cfg(feature = "isolate")]

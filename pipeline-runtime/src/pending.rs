@@ -8,6 +8,9 @@
 //! owner writes, claims everything and starts a new batch, so the owner type is not
 //! `Clone`; the stealers are.
 //!
+//! Items come out of a batch last first, so that a reader takes them in order with
+//! `Vec::pop`, and the emptied vector can carry another batch.
+//!
 //! Protocol. `tail` counts the slots the owner has filled; `head` packs a generation
 //! with the count of slots claimed so far. Slots `[claimed, tail)` are pending. Owner
 //! and stealers claim with a compare-and-swap on `head`, so each slot is read once.
@@ -16,24 +19,24 @@
 //! generation moved since it read `head`, so it never claims slots of a generation it
 //! did not see.
 //!
-//! Sleeping. A receiver about to sleep for want of items first *asks* every batch:
-//! it sets the `HUNGRY` bit of `tail`, and the owner publishes each item by swapping
-//! `tail`. Both are read-modify-writes of the one atomic, so whichever comes second
-//! sees the other: either the receiver sees the item (and takes it instead of
-//! sleeping), or the owner's push returns `true` and the owner sends its batch at
-//! once, which wakes the receiver. Nobody needs a fence, and nobody polls.
+//! Sleeping. A receiver about to sleep for want of items first *asks* every batch: it
+//! sets the batch's `hungry` flag, then looks at `tail` once more. The owner
+//! publishes each item with a plain store of `tail`, then looks at `hungry`. Between
+//! the store and the load, each side has one half of an asymmetric fence
+//! ([`fence`](crate::fence)): the owner's costs nothing, the receiver's is paid once
+//! per sleep. So whichever comes second sees the other: either the receiver sees
+//! the item (and takes it instead of sleeping), or the owner's push sees the request
+//! (and clears it) and the owner sends its batch at once, which wakes the receiver.
+//! Nobody polls, and a push is not a locked instruction.
 
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Backoff, UnsafeCell};
+use crate::fence;
+use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Backoff, UnsafeCell};
 use std::fmt;
 use std::mem::MaybeUninit;
 use std::sync::atomic::Ordering::*;
 
 const INDEX_BITS: u32 = 16;
 const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
-
-/// In `tail`: a receiver asked for the pending items and may be asleep until they are
-/// sent. Cleared by the owner's next push, which then sends its batch.
-const HUNGRY: usize = 1 << INDEX_BITS;
 
 /// The most items one batch may hold.
 pub(crate) const MAX_BATCH: usize = 1 << (INDEX_BITS - 1);
@@ -46,11 +49,6 @@ fn unpack(head: u64) -> (u64, usize) {
     (head >> INDEX_BITS, (head & INDEX_MASK) as usize)
 }
 
-/// The filled count in a value of `tail`.
-fn filled(tail: usize) -> usize {
-    tail & (HUNGRY - 1)
-}
-
 /// What the owner and the stealers of one batch share.
 struct Shared<T> {
     slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
@@ -60,9 +58,15 @@ struct Shared<T> {
     /// the generation store of `reset` is `Release` and the stealer's load `Acquire`,
     /// so a stealer that sees the new generation sees the reset `tail` too.
     head: AtomicU64,
-    /// Filled count and `HUNGRY`. The owner's swap is `Release`, publishing the slot
-    /// it wrote (and the generation before it); readers load or swap it `Acquire`.
+    /// Filled count, stored by the owner alone. A push's store is `Release`,
+    /// publishing the slot it wrote (and the generation before it); readers load it
+    /// `Acquire`.
     tail: AtomicUsize,
+    /// A receiver asked for the pending items and may be asleep until they are sent:
+    /// set by receivers, cleared by the owner's next push, which then sends its batch.
+    /// `Relaxed` both ways: the asymmetric fence orders each side's store before its
+    /// load, and what the flag hands over (the batch) goes through the queue.
+    hungry: AtomicBool,
     /// Stealers between their read of `head` and the end of their copy. The increment
     /// is ordered before the stealer's claim swap by program order, and the decrement
     /// is `Release` after its copy, read `Acquire` by the owner before it rewrites.
@@ -80,6 +84,8 @@ pub(crate) struct Batch<T> {
     shared: Arc<Shared<T>>,
     /// Slots filled since the batch started (the owner's copy of `tail`).
     filled: usize,
+    /// A push consumed a receiver's request, and no `take` has answered it yet.
+    answering: bool,
 }
 
 /// A receiver's handle on a sender's batch: it takes what is pending.
@@ -96,30 +102,65 @@ pub(crate) fn batch<T>(capacity: usize) -> (Batch<T>, Stealer<T>) {
             .collect(),
         head: AtomicU64::new(0),
         tail: AtomicUsize::new(0),
+        hungry: AtomicBool::new(false),
         stealers: AtomicUsize::new(0),
     });
     let stealer = Stealer {
         shared: Arc::clone(&shared),
     };
-    (Batch { shared, filled: 0 }, stealer)
+    let batch = Batch {
+        shared,
+        filled: 0,
+        answering: false,
+    };
+    (batch, stealer)
 }
 
 impl<T> Shared<T> {
-    /// Moves the claimed slots `[from, to)` out.
+    /// Moves the claimed slots `[from, to)` out into `into` (a spare buffer, emptied
+    /// first), last item first: a reader takes them in order with `Vec::pop`.
     ///
     /// # Safety
     /// The caller claimed exactly this range through `head`, in the current generation.
-    unsafe fn read(&self, from: usize, to: usize) -> Vec<T> {
-        (from..to)
+    unsafe fn read(&self, from: usize, to: usize, mut into: Vec<T>) -> Vec<T> {
+        into.clear();
+        into.reserve(to - from);
+        #[cfg(not(all(loom, test)))]
+        {
+            let slots = &self.slots[from..to];
+            let n = slots.len();
             // SAFETY: claimed slots were written and are read once, by the claimer.
-            .map(|i| self.slots[i].with_mut(|slot| unsafe { (*slot).assume_init_read() }))
-            .collect()
+            // `UnsafeCell` and `MaybeUninit` are `repr(transparent)` (the cell of
+            // `sync` too, outside loom), so the slots are `T`s laid out as an array;
+            // the copy reads through the cells' shared interior, and `into`, empty,
+            // has room for `n` items.
+            unsafe {
+                let first = slots.as_ptr().cast::<T>();
+                let out = into.as_mut_ptr();
+                for i in 0..n {
+                    std::ptr::copy_nonoverlapping(first.add(n - 1 - i), out.add(i), 1);
+                }
+                into.set_len(n);
+            }
+        }
+        // Slot by slot, so that loom checks each access.
+        #[cfg(all(loom, test))]
+        for i in (from..to).rev() {
+            // SAFETY: claimed slots were written and are read once, by the claimer.
+            into.push(self.slots[i].with_mut(|slot| unsafe { (*slot).assume_init_read() }));
+        }
+        into
     }
 }
 
 impl<T> Batch<T> {
     pub(crate) fn capacity(&self) -> usize {
         self.shared.slots.len()
+    }
+
+    /// The items pushed since the batch started, stolen ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.filled
     }
 
     pub(crate) fn is_full(&self) -> bool {
@@ -138,24 +179,49 @@ impl<T> Batch<T> {
         // so no stealer reads them, and every stealer of an earlier generation is done.
         slot.with_mut(|slot| unsafe { (*slot).write(item) });
         self.filled += 1;
-        // A swap, not a store: see the module docs on sleeping.
-        self.shared.tail.swap(self.filled, Release) & HUNGRY != 0
+        let shared = &*self.shared;
+        shared.tail.store(self.filled, Release);
+        // Orders the store above before the load below, paired with the receiver's
+        // half in `Stealer::ask`: see the module docs on sleeping.
+        fence::light();
+        // The swap consumes the request (so that one made after it waits for the next
+        // push); it runs only when a receiver asked. The `take` that answers it renews
+        // it if stealers took everything (see `take`).
+        let asked = shared.hungry.load(Relaxed) && shared.hungry.swap(false, Relaxed);
+        self.answering |= asked;
+        asked
     }
 
-    /// Takes every item no stealer has taken, in order, and starts an empty batch.
+    /// Takes every item no stealer has taken, last first, and starts an empty batch.
+    #[cfg(test)]
     pub(crate) fn take(&mut self) -> Vec<T> {
-        let taken = self.claim_all();
+        self.take_into(Vec::new())
+    }
+
+    /// Takes every item no stealer has taken, last first, into `buffer`'s allocation,
+    /// and starts an empty batch.
+    pub(crate) fn take_into(&mut self, buffer: Vec<T>) -> Vec<T> {
+        let taken = self.claim_all(buffer);
+        if std::mem::take(&mut self.answering) && taken.is_empty() {
+            // Stealers took every item, this push's included, between the push and
+            // this claim; the request consumed may be that of a receiver that stole
+            // them and then asked, found nothing and sleeps: it waits for the next
+            // item, so the next push must send it. (A renewed request costs at most
+            // one early send.)
+            self.shared.hungry.store(true, Relaxed);
+        }
         self.reset();
         taken
     }
 
-    fn claim_all(&mut self) -> Vec<T> {
+    fn claim_all(&mut self, mut buffer: Vec<T>) -> Vec<T> {
         let head = &self.shared.head;
         let mut current = head.load(Acquire);
         loop {
             let (generation, from) = unpack(current);
             if from >= self.filled {
-                return Vec::new();
+                buffer.clear();
+                return buffer;
             }
             match head.compare_exchange_weak(
                 current,
@@ -164,7 +230,7 @@ impl<T> Batch<T> {
                 Acquire,
             ) {
                 // SAFETY: the swap claimed `[from, filled)` of this generation for us.
-                Ok(_) => return unsafe { self.shared.read(from, self.filled) },
+                Ok(_) => return unsafe { self.shared.read(from, self.filled, buffer) },
                 Err(now) => current = now,
             }
         }
@@ -179,15 +245,15 @@ impl<T> Batch<T> {
         }
         let (generation, _) = unpack(self.shared.head.load(Relaxed));
         // Before the new generation is visible, so that a stealer that sees it does
-        // not see the old count; keeps a receiver's request for the next push.
-        self.shared.tail.fetch_and(HUNGRY, Relaxed);
+        // not see the old count. A receiver's request stays for the next push.
+        self.shared.tail.store(0, Relaxed);
         self.shared.head.store(pack(generation + 1, 0), Release);
         self.filled = 0;
     }
 }
 
 impl<T> Stealer<T> {
-    /// Takes whatever is pending, if `still_empty()` holds after it has read `head`: a
+    /// Takes whatever is pending, last first, if `still_empty()` holds after it has read `head`: a
     /// batch the owner sent before then is in the queue and must be received first,
     /// to keep the owner's order.
     pub(crate) fn steal(&self, still_empty: impl FnOnce() -> bool) -> Vec<T> {
@@ -195,7 +261,7 @@ impl<T> Stealer<T> {
         shared.stealers.fetch_add(1, Relaxed);
         let head = shared.head.load(Acquire);
         let (generation, from) = unpack(head);
-        let to = filled(shared.tail.load(Acquire));
+        let to = shared.tail.load(Acquire);
         let stolen = if to > from
             && still_empty()
             && shared
@@ -206,7 +272,7 @@ impl<T> Stealer<T> {
             // SAFETY: the swap claimed `[from, to)`; the generation did not change since
             // `head` was read, and `tail` was read after it, so those slots are this
             // generation's, written and published by the owner.
-            unsafe { shared.read(from, to) }
+            unsafe { shared.read(from, to, Vec::new()) }
         } else {
             Vec::new()
         };
@@ -215,19 +281,48 @@ impl<T> Stealer<T> {
     }
 
     /// Asks the owner to send its next item at once, for a receiver about to sleep;
-    /// true if items are pending already (take them instead of sleeping).
-    pub(crate) fn ask(&self) -> bool {
-        // `Acquire` pairs with the owner's `Release` swap: the generation it stored
+    /// then [`fence::heavy`] and [`pending`](Self::pending) must follow before it
+    /// sleeps (see [`ask`]), once for all the batches it asks.
+    pub(crate) fn request(&self) {
+        self.shared.hungry.store(true, Relaxed);
+    }
+
+    /// Whether items are pending (take them instead of sleeping).
+    pub(crate) fn pending(&self) -> bool {
+        // `Acquire` pairs with the owner's `Release` store: the generation it stored
         // before that push is visible below.
-        let tail = self.shared.tail.fetch_or(HUNGRY, Acquire);
+        let tail = self.shared.tail.load(Acquire);
         let (_, claimed) = unpack(self.shared.head.load(Acquire));
-        filled(tail) > claimed
+        tail > claimed
+    }
+
+    /// Asks this batch alone: [`request`](Self::request), the fence, [`pending`](Self::pending).
+    #[cfg(test)]
+    pub(crate) fn ask(&self) -> bool {
+        ask(std::slice::from_ref(self))
     }
 
     /// Whether this is a stealer of `batch`.
     pub(crate) fn steals_from(&self, batch: &Batch<T>) -> bool {
         Arc::ptr_eq(&self.shared, &batch.shared)
     }
+}
+
+/// Asks every batch of `stealers` to send its next item at once, for a receiver about
+/// to sleep; true if items are pending already (take them instead of sleeping). Every
+/// batch is asked, even after one says it has items: the receiver may still find
+/// nothing to steal (another took it) and sleep.
+pub(crate) fn ask<T>(stealers: &[Stealer<T>]) -> bool {
+    for stealer in stealers {
+        stealer.request();
+    }
+    // Between the requests and the looks at `tail`: pairs with each owner's
+    // `fence::light` between its store of `tail` and its look at `hungry`. Should the
+    // barrier fail, the receiver looks again rather than sleep.
+    let fenced = fence::heavy();
+    stealers
+        .iter()
+        .fold(!fenced, |pending, s| s.pending() | pending)
 }
 
 impl<T> Clone for Stealer<T> {
@@ -242,7 +337,7 @@ impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         // Every other handle is gone (the `Arc`), so plain loads see the last values.
         let (_, from) = unpack(self.head.load(Relaxed));
-        let to = filled(self.tail.load(Relaxed));
+        let to = self.tail.load(Relaxed);
         for slot in &self.slots[from.min(to)..to] {
             // SAFETY: unclaimed published slots hold items nobody else will read.
             slot.with_mut(|slot| unsafe { (*slot).assume_init_drop() });
@@ -267,7 +362,7 @@ mod tests {
         let (mut b, s) = batch(8);
         b.push(String::from("a"));
         b.push(String::from("b"));
-        assert_eq!(s.steal(|| true), vec!["a", "b"]);
+        assert_eq!(s.steal(|| true), vec!["b", "a"], "last first");
         assert!(s.steal(|| true).is_empty());
         b.push(String::from("c"));
         assert!(
@@ -287,11 +382,27 @@ mod tests {
         assert!(s.ask(), "an item is pending");
         assert!(b.push(2), "asked since the last push");
         assert!(!b.push(3));
-        assert_eq!(b.take(), vec![1, 2, 3]);
+        assert_eq!(b.take(), vec![3, 2, 1]);
         assert!(!s.ask(), "nothing is pending");
         assert!(b.push(4), "the request outlives the batch taken");
         assert!(!b.push(5));
-        assert_eq!(s.steal(|| true), vec![4, 5]);
+        assert_eq!(s.steal(|| true), vec![5, 4]);
+    }
+
+    #[test]
+    fn a_request_answered_by_nothing_is_renewed() {
+        let (mut b, s) = batch(8);
+        b.push(1);
+        assert!(s.ask(), "an item is pending");
+        assert_eq!(s.steal(|| true), vec![1]);
+        assert!(!s.ask(), "nothing is pending");
+        assert!(b.push(2), "asked");
+        // The receiver took the item before the owner could send it.
+        assert_eq!(s.steal(|| true), vec![2]);
+        assert!(b.take().is_empty());
+        assert!(b.push(3), "the request stands until an item is sent");
+        assert_eq!(b.take(), vec![3]);
+        assert!(!b.push(4), "answered");
     }
 
     #[test]
@@ -390,7 +501,8 @@ mod loom_models {
         every_item_once(2, 1);
     }
 
-    /// The sleep handshake. The owner pushes items, sends its batch when it is full or
+    /// The sleep handshake, with the asymmetric fence modelled as a `SeqCst` fence on
+    /// both sides (see `fence`). The owner pushes items, sends its batch when it is full or
     /// when a push says a receiver asked (also between a take and the next push),
     /// and then blocks for ever in its own code (it never sends or ends
     /// the stream). A receiver that finds nothing asks, and sleeps on the queue unless

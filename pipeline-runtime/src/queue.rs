@@ -9,7 +9,9 @@
 //! Sleeping costs nothing and misses nothing. Before it sleeps, a reader *asks* every
 //! sender's batch (see [`pending`](crate::pending)): a sender whose next push finds
 //! the request sends its batch at once, and whichever of the push and the request
-//! comes second sees the other, so no item is left pending behind a sleeping reader.
+//! comes second sees the other (an asymmetric fence, paid by the reader once per
+//! sleep, orders each side's store before its load, see [`fence`](crate::fence)), so
+//! no item is left pending behind a sleeping reader.
 //! The reader then blocks, with no timeout, until the channel has a batch or
 //! disconnects, the run stops, or every queue its worker feeds is closed; each of
 //! those wakes it through the channel or a [`Signal`] it selects on.
@@ -18,7 +20,7 @@
 //! reads it has ended): its writers see that at their next item, and the workers that
 //! feed it stop at their next [`Input::next`], even a filter that emits nothing.
 
-use crate::control::{lock, Control, Signal};
+use crate::control::{lock, Control, Signal, StopFlag};
 use crate::pending::{batch, Batch, Stealer, MAX_BATCH};
 use crate::stats::StageCounters;
 use crossbeam_channel::{select, Receiver, Select, Sender, TryRecvError, TrySendError};
@@ -35,11 +37,14 @@ const SNOOZE: u32 = 12;
 /// queues of its output, whatever their item type.
 pub(crate) struct Readers {
     count: AtomicUsize,
-    /// Set once, when `count` drops to 0. Read `Relaxed` on every item: a writer that
+    /// Set once, when `count` drops to 0, and then the stop flag of every writer told.
+    /// Read `Relaxed`, on every item only by a broadcast's branches: a writer that
     /// misses it for a few items still finds the channel disconnected when it sends.
     closed: AtomicBool,
     /// Fires when closed: wakes an upstream worker in `pipeline::sleep`.
     gone: Signal,
+    /// The stop flags of the workers that feed this queue, told when it closes.
+    writers: Mutex<Vec<Arc<StopFlag>>>,
 }
 
 impl Readers {
@@ -48,6 +53,7 @@ impl Readers {
             count: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             gone: Signal::new(),
+            writers: Mutex::new(Vec::new()),
         })
     }
 
@@ -59,8 +65,24 @@ impl Readers {
     fn leave(&self) {
         // AcqRel: the last reader to leave sees every other reader's leaving.
         if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Under the lock `add_writer` takes: a writer registered later sees `closed`.
+            let writers = std::mem::take(&mut *lock(&self.writers));
             self.closed.store(true, Ordering::Relaxed);
+            for writer in writers {
+                writer.feed_closed();
+            }
             self.gone.fire();
+        }
+    }
+
+    /// Tells `flag` when this queue closes (at once if it is closed already).
+    fn add_writer(&self, flag: &Arc<StopFlag>) {
+        let mut writers = lock(&self.writers);
+        if self.is_closed() {
+            drop(writers);
+            flag.feed_closed();
+        } else {
+            writers.push(Arc::clone(flag));
         }
     }
 
@@ -75,10 +97,12 @@ impl Readers {
 }
 
 /// When a worker must stop: the run stopped (or, for a producer, drains), or every
-/// queue the worker feeds is closed. Checked on every item, and waited on, beside
-/// whatever else the worker waits for, when it sleeps.
+/// queue the worker feeds is closed. Checked on every item, as one flag that whoever
+/// stops the worker raises, and waited on, beside whatever else the worker waits for,
+/// when it sleeps. Clones share the flag.
 #[derive(Clone)]
 pub(crate) struct StopWhen {
+    flag: Arc<StopFlag>,
     control: Arc<Control>,
     producer: bool,
     /// The queues the worker feeds: when all are closed, it stops.
@@ -86,8 +110,15 @@ pub(crate) struct StopWhen {
 }
 
 impl StopWhen {
+    /// The stop condition of a new worker, or of the caller's iterator: its flag is
+    /// registered with the run and with every queue in `feeds`.
     pub(crate) fn new(control: Arc<Control>, producer: bool, feeds: Box<[Arc<Readers>]>) -> Self {
+        let flag = StopFlag::new(&control, producer, feeds.len());
+        for readers in feeds.iter() {
+            readers.add_writer(&flag);
+        }
         Self {
+            flag,
             control,
             producer,
             feeds,
@@ -97,7 +128,7 @@ impl StopWhen {
     /// Whether the worker must stop now.
     #[inline]
     pub(crate) fn now(&self) -> bool {
-        self.control.should_stop(self.producer) || all_closed(&self.feeds)
+        self.flag.is_raised()
     }
 
     /// Adds to `select` the signals that fire when [`now`](Self::now) may turn true.
@@ -115,16 +146,6 @@ impl StopWhen {
     }
 }
 
-/// Whether every queue in `queues` is closed: a worker with no output never is.
-#[inline]
-fn all_closed(queues: &[Arc<Readers>]) -> bool {
-    match queues {
-        [] => false,
-        [one] => one.is_closed(),
-        several => several.iter().all(|r| r.is_closed()),
-    }
-}
-
 /// What the readers and senders of one queue share.
 pub(crate) struct Queue<T> {
     /// A stealer of every sender's batch, for readers to take when the queue is empty.
@@ -133,6 +154,10 @@ pub(crate) struct Queue<T> {
     readers: Arc<Readers>,
     /// The counters of the stage that reads this queue.
     reader: Arc<StageCounters>,
+    /// Emptied batch vectors, which readers hand back and senders fill again: a batch
+    /// allocated by one thread and freed by another made the allocator's locks
+    /// contended (a third of the context switches of the empty-stage benchmark).
+    spare: (Sender<Vec<T>>, Receiver<Vec<T>>),
 }
 
 /// The batches of a queue's senders.
@@ -144,6 +169,19 @@ struct Senders<T> {
 }
 
 impl<T> Queue<T> {
+    /// A vector to fill with a batch: a spare one if there is one.
+    fn buffer(&self) -> Vec<T> {
+        self.spare.1.try_recv().unwrap_or_default()
+    }
+
+    /// Keeps `buffer`, emptied, for a later batch (or drops it if enough are kept).
+    fn recycle(&self, mut buffer: Vec<T>) {
+        if buffer.capacity() != 0 {
+            buffer.clear();
+            let _ = self.spare.0.try_send(buffer);
+        }
+    }
+
     fn steal(&self, rx: &Receiver<Vec<T>>) -> Vec<T> {
         for pending in lock(&self.pending).stealers.iter() {
             let stolen = pending.steal(|| rx.is_empty());
@@ -156,14 +194,9 @@ impl<T> Queue<T> {
 
     /// Asks every sender to send its next item at once; true if items are pending.
     fn ask(&self) -> bool {
-        // Every batch is asked, even after one says it has items: the reader may
-        // still find nothing to steal (another took it) and sleep.
         let mut senders = lock(&self.pending);
         senders.asked = true;
-        senders
-            .stealers
-            .iter()
-            .fold(false, |pending, stealer| stealer.ask() | pending)
+        crate::pending::ask(&senders.stealers)
     }
 }
 
@@ -191,14 +224,18 @@ pub(crate) fn queue<T>(
         batch,
         readers: Readers::new(),
         reader,
+        // As many as the channel holds, and one a reader or two holds: more would
+        // only wait here.
+        spare: crossbeam_channel::bounded(batches + 2),
     });
+    let targets = vec![Target::new(tx, Arc::clone(&queue), None)];
     let output = Output {
-        targets: vec![Target::new(tx, Arc::clone(&queue), None)],
-        control: Arc::clone(control),
+        stop: StopWhen::new(Arc::clone(control), false, feeds(&targets)),
+        targets,
         clone: None,
-        producer: false,
     };
-    let input = Input::new(rx, queue, Arc::clone(control));
+    let stop = StopWhen::new(Arc::clone(control), false, Box::new([]));
+    let input = Input::new(rx, queue, stop);
     (output, input)
 }
 
@@ -246,6 +283,13 @@ impl<T> Waiter<T> {
     }
 }
 
+impl<T> Waiter<T> {
+    /// Keeps an emptied batch vector for a sender to fill again.
+    pub(crate) fn recycle(&self, buffer: Vec<T>) {
+        self.queue.recycle(buffer);
+    }
+}
+
 impl<T> Clone for Waiter<T> {
     fn clone(&self) -> Self {
         Self {
@@ -258,7 +302,7 @@ impl<T> Clone for Waiter<T> {
 
 /// What a look at the queue found, without waiting.
 pub(crate) enum Take<T> {
-    /// A non-empty batch.
+    /// A non-empty batch, last item first.
     Batch(Vec<T>),
     /// Nothing now: [`Waiter::park`], then look again.
     Empty,
@@ -277,7 +321,8 @@ pub(crate) enum Take<T> {
 /// `panic = "abort"`, nothing can unwind: the input ends instead.)
 pub struct Input<T> {
     wait: Waiter<T>,
-    batch: std::vec::IntoIter<T>,
+    /// The batch in hand, last item first (see [`pending`](crate::pending)).
+    batch: Vec<T>,
     worker: Tally,
     /// Whether a stop unwinds (a worker's input) or ends the input (the caller's).
     unwinds: bool,
@@ -286,15 +331,11 @@ pub struct Input<T> {
 }
 
 impl<T> Input<T> {
-    fn new(rx: Receiver<Vec<T>>, queue: Arc<Queue<T>>, control: Arc<Control>) -> Self {
+    fn new(rx: Receiver<Vec<T>>, queue: Arc<Queue<T>>, stop: StopWhen) -> Self {
         Self {
             readers: queue.readers.join(),
-            wait: Waiter {
-                rx,
-                queue,
-                stop: StopWhen::new(control, false, Box::new([])),
-            },
-            batch: Vec::new().into_iter(),
+            wait: Waiter { rx, queue, stop },
+            batch: Vec::new(),
             worker: None,
             unwinds: false,
         }
@@ -309,15 +350,14 @@ impl<T> Input<T> {
     }
 
     /// A reader of the same queue shared by several workers, which count for themselves.
+    /// It stops when the workers feeding `out` stop (it shares their flag), or, with no
+    /// output, when the run stops.
     pub(crate) fn shared<U>(&self, out: Option<&Output<U>>) -> Self {
-        let control = Arc::clone(self.wait.stop.control());
-        let feeds = out.map(Output::downstream).unwrap_or_default();
-        let mut input = Self::new(
-            self.wait.rx.clone(),
-            Arc::clone(&self.wait.queue),
-            Arc::clone(&control),
-        );
-        input.wait.stop = StopWhen::new(control, false, feeds);
+        let stop = match out {
+            Some(out) => out.stop.clone(),
+            None => StopWhen::new(Arc::clone(self.wait.stop.control()), false, Box::new([])),
+        };
+        let mut input = Self::new(self.wait.rx.clone(), Arc::clone(&self.wait.queue), stop);
         input.unwinds = true;
         input
     }
@@ -355,10 +395,8 @@ impl<T> Input<T> {
     /// The rest of the current batch, or the next one if it can be had without
     /// waiting: a batch sent, or the items a sender has pending.
     pub(crate) fn try_batch(&mut self) -> Take<T> {
-        if self.batch.len() != 0 {
-            return Take::Batch(
-                std::mem::replace(&mut self.batch, Vec::new().into_iter()).collect(),
-            );
+        if !self.batch.is_empty() {
+            return Take::Batch(std::mem::take(&mut self.batch));
         }
         if self.should_stop() {
             return Take::End;
@@ -379,9 +417,7 @@ impl<T> Input<T> {
     fn refill(&mut self) -> bool {
         // The clock is read only when the queue is empty and the worker must wait.
         let (got, waiting) = match self.wait.rx.try_recv() {
-            Ok(batch) if !batch.is_empty() && !self.wait.stop.control().is_stopped() => {
-                (Some(batch), None)
-            }
+            Ok(batch) if !batch.is_empty() && !self.should_stop() => (Some(batch), None),
             _ => (None, Some(Instant::now())),
         };
         let got = got.or_else(|| self.receive());
@@ -396,7 +432,8 @@ impl<T> Input<T> {
         }
         match got {
             Some(batch) => {
-                self.batch = batch.into_iter();
+                let emptied = std::mem::replace(&mut self.batch, batch);
+                self.wait.queue.recycle(emptied);
                 true
             }
             None => false,
@@ -423,9 +460,9 @@ impl<T> Iterator for Input<T> {
         if self.should_stop() {
             return self.stop();
         }
-        match self.batch.next() {
+        match self.batch.pop() {
             Some(item) => Some(item),
-            None if self.refill() => self.batch.next(),
+            None if self.refill() => self.batch.pop(),
             None => self.end(),
         }
     }
@@ -470,10 +507,6 @@ struct Target<T> {
     /// The counters of the worker that sends.
     sender: Tally,
     counts_items: bool,
-    /// Items pushed, and how many of them the counters have been told of: readers
-    /// may take items from the pending batch, so counting at `flush` would miss them.
-    pushed: usize,
-    reported: usize,
 }
 
 impl<T> Target<T> {
@@ -481,7 +514,8 @@ impl<T> Target<T> {
         let (pending, stealer) = batch(queue.batch);
         let mut senders = lock(&queue.pending);
         if senders.asked {
-            stealer.ask();
+            // The owner has pushed nothing yet, and it starts after this returns.
+            stealer.request();
         }
         senders.stealers.push(stealer);
         drop(senders);
@@ -492,8 +526,6 @@ impl<T> Target<T> {
             pending,
             sender,
             counts_items: true,
-            pushed: 0,
-            reported: 0,
         }
     }
 
@@ -509,7 +541,6 @@ impl<T> Target<T> {
     #[inline]
     fn push_unchecked(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
         let asked = self.pending.push(item);
-        self.pushed += 1;
         // A reader that asked may be asleep until this batch is sent.
         if asked || self.pending.is_full() {
             return self.flush(control);
@@ -519,18 +550,25 @@ impl<T> Target<T> {
 
     /// Drops what is pending: the worker failed or was stopped.
     fn discard(&mut self) {
-        drop(self.pending.take());
+        drop(self.take());
+    }
+
+    /// Claims every item of the batch no reader took, and counts every item pushed
+    /// into it (those readers took included) as sent: once per batch, not per item.
+    fn take(&mut self) -> Vec<T> {
+        self.report_sent();
+        self.pending.take_into(self.queue.buffer())
     }
 
     /// Sends what is pending (unless a reader took it), and starts a new batch. The
     /// owner pushes nothing until the send returns, so no reader can take a later
     /// item before this batch is in the queue.
     fn flush(&mut self, control: &Control) -> Result<(), Stopped> {
-        let batch = self.pending.take();
+        let batch = self.take();
         if batch.is_empty() {
+            self.queue.recycle(batch);
             return Ok(());
         }
-        self.report_sent();
         let (sent, blocked) = send(&self.tx, batch, control);
         self.queue
             .reader
@@ -542,10 +580,11 @@ impl<T> Target<T> {
         sent
     }
 
-    fn report_sent(&mut self) {
-        if let (Some((stage, worker)), true) = (&self.sender, self.counts_items) {
-            stage.worker(*worker).sent(self.pushed - self.reported);
-            self.reported = self.pushed;
+    /// Counts the items pushed since the batch started.
+    fn report_sent(&self) {
+        let pushed = self.pending.len();
+        if let (Some((stage, worker)), true, 1..) = (&self.sender, self.counts_items, pushed) {
+            stage.worker(*worker).sent(pushed);
         }
     }
 }
@@ -605,11 +644,16 @@ fn send_when_free<T>(tx: &Sender<Vec<T>>, batch: Vec<T>, control: &Control) -> R
 /// for a broadcast, the input queues of every branch (each gets a clone).
 pub struct Output<T> {
     targets: Vec<Target<T>>,
-    control: Arc<Control>,
+    /// When the worker pushing here must stop (for a producer, also when the run
+    /// drains); shared with its input and with clones of this output.
+    stop: StopWhen,
     /// How to copy an item for every branch but the last, for a broadcast.
     clone: Option<fn(&T) -> T>,
-    /// Whether a producer pushes here: it stops when the run drains.
-    producer: bool,
+}
+
+/// The readers of the queues `targets` feed.
+fn feeds<T>(targets: &[Target<T>]) -> Box<[Arc<Readers>]> {
+    targets.iter().map(|t| Arc::clone(&t.readers)).collect()
 }
 
 impl<T> Output<T> {
@@ -618,15 +662,14 @@ impl<T> Output<T> {
     where
         T: Clone,
     {
-        let targets = outputs
+        let targets: Vec<_> = outputs
             .into_iter()
             .flat_map(|o| o.reopen_targets(None))
             .collect();
         Self {
+            stop: StopWhen::new(control, false, feeds(&targets)),
             targets,
-            control,
             clone: Some(T::clone),
-            producer: false,
         }
     }
 
@@ -644,32 +687,29 @@ impl<T> Output<T> {
     }
 
     /// Worker `worker` of stage `stage`'s sender into the same queues, with batches of
-    /// its own.
+    /// its own and a stop flag of its own.
     pub(crate) fn for_worker(&self, stage: &Arc<StageCounters>, worker: usize) -> Self {
+        self.for_sender(stage, worker, false)
+    }
+
+    /// [`for_worker`](Self::for_worker), for a producer: pushes stop once the run drains.
+    pub(crate) fn for_producer(&self, stage: &Arc<StageCounters>, worker: usize) -> Self {
+        self.for_sender(stage, worker, true)
+    }
+
+    fn for_sender(&self, stage: &Arc<StageCounters>, worker: usize, producer: bool) -> Self {
+        let targets = self.reopen_targets(Some((Arc::clone(stage), worker)));
+        let control = Arc::clone(self.stop.control());
         Self {
-            targets: self.reopen_targets(Some((Arc::clone(stage), worker))),
-            control: Arc::clone(&self.control),
+            stop: StopWhen::new(control, producer, feeds(&targets)),
+            targets,
             clone: self.clone,
-            producer: false,
         }
     }
 
-    /// This output, for a producer: pushes stop once the run drains.
-    pub(crate) fn of_producer(mut self) -> Self {
-        self.producer = true;
-        self
-    }
-
-    pub(crate) fn is_producer(&self) -> bool {
-        self.producer
-    }
-
-    /// The readers of the queues this output feeds.
-    pub(crate) fn downstream(&self) -> Box<[Arc<Readers>]> {
-        self.targets
-            .iter()
-            .map(|t| Arc::clone(&t.readers))
-            .collect()
+    /// When the worker pushing here must stop.
+    pub(crate) fn stop_when(&self) -> &StopWhen {
+        &self.stop
     }
 
     /// Drops the items not yet sent: the worker failed or was stopped, and nothing it
@@ -685,13 +725,10 @@ impl<T> Output<T> {
     /// Returns [`Stopped`] when no one will ever read it; the worker should then end.
     #[inline]
     pub fn push(&mut self, item: T) -> Result<(), Stopped> {
-        if self.control.should_stop(self.producer) {
+        if self.stop.now() {
             return Err(Stopped);
         }
-        if self.targets.len() == 1 {
-            return self.targets[0].push(item, &self.control);
-        }
-        self.push_to_every_branch(item)
+        self.push_after_next(item)
     }
 
     /// [`push`](Self::push) for a worker whose input has just said (at its `next()`)
@@ -701,7 +738,8 @@ impl<T> Output<T> {
     #[inline]
     pub(crate) fn push_after_next(&mut self, item: T) -> Result<(), Stopped> {
         if self.targets.len() == 1 {
-            return self.targets[0].push_unchecked(item, &self.control);
+            // The flag covers this queue's closing: it is the only one fed.
+            return self.targets[0].push_unchecked(item, self.stop.control());
         }
         self.push_to_every_branch(item)
     }
@@ -721,9 +759,10 @@ impl<T> Output<T> {
                 }
                 None => break,
             };
-            if self.targets[i].push(value, &self.control).is_ok() {
+            let control = self.stop.control();
+            if self.targets[i].push(value, control).is_ok() {
                 i += 1;
-            } else if self.control.is_stopped() {
+            } else if control.is_stopped() {
                 return Err(Stopped);
             } else {
                 self.targets.remove(i);
@@ -742,11 +781,12 @@ impl<T> Drop for Output<T> {
     /// see this sender disconnect, unless the run was stopped (a failed worker records
     /// its failure before its output is dropped, so it sends nothing more).
     fn drop(&mut self) {
+        let control = self.stop.control();
         for target in &mut self.targets {
-            if self.control.is_stopped() || target.readers.is_closed() {
+            if control.is_stopped() || target.readers.is_closed() {
                 target.discard();
             } else {
-                let _ = target.flush(&self.control);
+                let _ = target.flush(control);
             }
         }
     }
@@ -757,9 +797,8 @@ impl<T> Clone for Output<T> {
     fn clone(&self) -> Self {
         Self {
             targets: self.reopen_targets(None),
-            control: Arc::clone(&self.control),
+            stop: self.stop.clone(),
             clone: self.clone,
-            producer: self.producer,
         }
     }
 }

@@ -63,11 +63,12 @@ pub trait MapItem {
 pub(crate) trait MapBatch {
     type In;
     type Out;
-    /// Maps `batch`, whose first item is item `first` of the stage's input, into
-    /// `out`; returns early, with `Ok`, as soon as `stop()` says so.
+    /// Maps `batch` (last item first, see `pending`), whose first item is item
+    /// `first` of the stage's input, into `out`, emptying it; returns early, with
+    /// `Ok`, as soon as `stop()` says so.
     fn map_batch(
         &mut self,
-        batch: Vec<Self::In>,
+        batch: &mut Vec<Self::In>,
         first: u64,
         out: &mut Vec<Self::Out>,
         stop: &impl Fn() -> bool,
@@ -80,12 +81,12 @@ impl<M: MapItem> MapBatch for M {
     #[inline]
     fn map_batch(
         &mut self,
-        batch: Vec<M::In>,
+        batch: &mut Vec<M::In>,
         _first: u64,
         out: &mut Vec<M::Out>,
         stop: &impl Fn() -> bool,
     ) -> Result<(), BoxError> {
-        for item in batch {
+        while let Some(item) = batch.pop() {
             if stop() {
                 return Ok(());
             }

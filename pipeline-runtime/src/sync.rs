@@ -3,16 +3,18 @@
 
 #[cfg(all(loom, test))]
 pub(crate) use loom::sync::{
-    atomic::{AtomicU64, AtomicUsize},
+    atomic::{AtomicBool, AtomicU64, AtomicUsize},
     Arc,
 };
 #[cfg(not(all(loom, test)))]
 pub(crate) use std::sync::{
-    atomic::{AtomicU64, AtomicUsize},
+    atomic::{AtomicBool, AtomicU64, AtomicUsize},
     Arc,
 };
 
 /// A cell written and read through raw pointers, whose accesses loom checks.
+/// Outside loom, laid out as `T` (`pending` copies slots of them as an array).
+#[repr(transparent)]
 pub(crate) struct UnsafeCell<T>(
     #[cfg(all(loom, test))] loom::cell::UnsafeCell<T>,
     #[cfg(not(all(loom, test)))] std::cell::UnsafeCell<T>,

@@ -68,8 +68,8 @@ pub(crate) trait Sink: Send + 'static {
 }
 
 impl<T: Send + 'static> Sink for Output<T> {
-    fn stop_when(&self, control: &Arc<Control>) -> StopWhen {
-        StopWhen::new(Arc::clone(control), self.is_producer(), self.downstream())
+    fn stop_when(&self, _: &Arc<Control>) -> StopWhen {
+        self.stop_when().clone()
     }
     fn discard(&mut self) {
         Output::discard(self)

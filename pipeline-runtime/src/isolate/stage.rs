@@ -75,13 +75,8 @@ where
                 if opts.ordered && opts.workers > 1 {
                     let shared_out = out.for_worker(&counters, 0);
                     let input = input.shared(Some(&shared_out));
-                    let in_order = Arc::new(InOrder::new(
-                        input,
-                        shared_out,
-                        Arc::clone(&control),
-                        opts.workers,
-                        MAX_BATCH,
-                    ));
+                    let in_order =
+                        Arc::new(InOrder::new(input, shared_out, opts.workers, MAX_BATCH));
                     return launch.workers(opts, &counters, stage, |worker, stage| {
                         let counters = Arc::clone(&counters);
                         let mut isolated = isolated(worker, stage);
@@ -110,12 +105,13 @@ where
                             let waiting = Instant::now();
                             let taken = taker.take(MAX_BATCH);
                             counters.waited_for_input(waiting);
-                            let Some((_, first, batch)) = taken else {
+                            let Some((_, first, mut batch)) = taken else {
                                 return Ok(());
                             };
                             counters.received(batch.len());
-                            isolated
-                                .map_batch(batch, first, &mut mapped, &|| taker.should_stop())?;
+                            let stop = || taker.should_stop();
+                            isolated.map_batch(&mut batch, first, &mut mapped, &stop)?;
+                            taker.recycle(batch);
                             if taker.should_stop() {
                                 unwind_stopped();
                                 return Ok(());
@@ -250,12 +246,13 @@ where
 
     fn map_batch(
         &mut self,
-        batch: Vec<S::In>,
+        batch: &mut Vec<S::In>,
         first: u64,
         out: &mut Vec<S::Out>,
         stop: &impl Fn() -> bool,
     ) -> Result<(), BoxError> {
-        let mut todo: Vec<(u64, S::In)> = (first..).zip(batch).collect();
+        // The batch is last item first (see `pending`).
+        let mut todo: Vec<(u64, S::In)> = (first..).zip(batch.drain(..).rev()).collect();
         // A child that dies with no item started is started again once per batch.
         let mut lost_between_items = false;
         let mut body = Vec::new();

@@ -226,9 +226,11 @@ fn send<T: Serialize>(
         let waiting = Instant::now();
         let taken = taker.take(most);
         counters.worker(0).waited_for_input(waiting);
-        let Some((_, _, batch)) = taken else {
+        let Some((_, _, mut batch)) = taken else {
             break;
         };
+        // In input order: the batch came last item first (see `pending`).
+        batch.reverse();
         if control.is_stopped() {
             return Ok(());
         }
