@@ -253,9 +253,9 @@ impl<T> Batch<T> {
 }
 
 impl<T> Stealer<T> {
-    /// Takes whatever is pending, last first, if `still_empty()` holds after it has read `head`: a
-    /// batch the owner sent before then is in the queue and must be received first,
-    /// to keep the owner's order.
+    /// Takes whatever is pending, last first, if `still_empty()` holds after it has
+    /// read `head`: a batch the owner sent before then is in the queue and must be
+    /// received first, to keep the owner's order.
     pub(crate) fn steal(&self, still_empty: impl FnOnce() -> bool) -> Vec<T> {
         let shared = &*self.shared;
         shared.stealers.fetch_add(1, Relaxed);
