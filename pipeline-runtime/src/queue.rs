@@ -540,9 +540,8 @@ impl<T> Target<T> {
     /// [`push`](Self::push) without the check that the queue is still read.
     #[inline]
     fn push_unchecked(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
-        let asked = self.pending.push(item);
-        // A reader that asked may be asleep until this batch is sent.
-        if asked || self.pending.is_full() {
+        // Full, or a reader that asked may be asleep until this batch is sent.
+        if self.pending.push(item) {
             return self.flush(control);
         }
         Ok(())
