@@ -170,17 +170,18 @@ impl<T, U> InOrder<T, U> {
             reorder.done.insert(seq, std::mem::take(&mut mapped));
             loop {
                 let next = reorder.next;
-                let Some(mut ready) = reorder.done.remove(&next) else {
+                let Some(ready) = reorder.done.remove(&next) else {
                     break;
                 };
                 reorder.next += 1;
-                for item in ready.drain(..) {
-                    if reorder.out.push(item).is_err() {
+                // One batch downstream, not one push per item.
+                match reorder.out.push_all(ready) {
+                    Ok(emptied) => reorder.spare.push(emptied),
+                    Err(_) => {
                         drop(reorder);
                         return self.stopped_or_done();
                     }
                 }
-                reorder.spare.push(ready);
             }
             mapped = reorder.spare.pop().unwrap_or_default();
             // Wakes every worker waiting for the window, whichever moved it.

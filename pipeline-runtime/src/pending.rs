@@ -154,24 +154,22 @@ impl<T> Shared<T> {
 }
 
 impl<T> Batch<T> {
-    pub(crate) fn capacity(&self) -> usize {
-        self.shared.slots.len()
-    }
-
     /// The items pushed since the batch started, stolen ones included.
     pub(crate) fn len(&self) -> usize {
         self.filled
     }
 
+    #[cfg(test)]
     pub(crate) fn is_full(&self) -> bool {
-        self.filled == self.capacity()
+        self.filled == self.shared.slots.len()
     }
 
-    /// Adds `item`; true if a receiver asked for the pending items since the last
-    /// push: it may be asleep until this batch is sent, so send it now.
+    /// Adds `item`; true if the batch must be sent now: it is full, or a receiver
+    /// asked for the pending items since the last push (it may be asleep until this
+    /// batch is sent).
     ///
     /// # Panics
-    /// If the batch is full: [`take`](Self::take) it first.
+    /// If the batch is full: [`take_into`](Self::take_into) it first.
     #[inline]
     pub(crate) fn push(&mut self, item: T) -> bool {
         let slot = &self.shared.slots[self.filled];
@@ -179,6 +177,8 @@ impl<T> Batch<T> {
         // so no stealer reads them, and every stealer of an earlier generation is done.
         slot.with_mut(|slot| unsafe { (*slot).write(item) });
         self.filled += 1;
+        // Before the fence, which makes the compiler read memory again after it.
+        let full = self.filled == self.shared.slots.len();
         let shared = &*self.shared;
         shared.tail.store(self.filled, Release);
         // Orders the store above before the load below, paired with the receiver's
@@ -189,7 +189,7 @@ impl<T> Batch<T> {
         // it if stealers took everything (see `take`).
         let asked = shared.hungry.load(Relaxed) && shared.hungry.swap(false, Relaxed);
         self.answering |= asked;
-        asked
+        asked || full
     }
 
     /// Takes every item no stealer has taken, last first, and starts an empty batch.
@@ -253,9 +253,9 @@ impl<T> Batch<T> {
 }
 
 impl<T> Stealer<T> {
-    /// Takes whatever is pending, last first, if `still_empty()` holds after it has read `head`: a
-    /// batch the owner sent before then is in the queue and must be received first,
-    /// to keep the owner's order.
+    /// Takes whatever is pending, last first, if `still_empty()` holds after it has
+    /// read `head`: a batch the owner sent before then is in the queue and must be
+    /// received first, to keep the owner's order.
     pub(crate) fn steal(&self, still_empty: impl FnOnce() -> bool) -> Vec<T> {
         let shared = &*self.shared;
         shared.stealers.fetch_add(1, Relaxed);
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn a_push_after_an_ask_says_so_once() {
         let (mut b, s) = batch(8);
-        assert!(!b.push(1));
+        assert!(!b.push(1), "neither full nor asked");
         assert!(s.ask(), "an item is pending");
         assert!(b.push(2), "asked since the last push");
         assert!(!b.push(3));
@@ -518,7 +518,7 @@ mod loom_models {
                 thread::spawn(move || {
                     // As a sender does: sends when the batch fills or when asked.
                     for item in 1..4 {
-                        if owner.push(item) || owner.is_full() {
+                        if owner.push(item) {
                             let (sent, wake) = &*queue;
                             let batch = owner.take();
                             // Nothing to send if the receiver stole it all.

@@ -540,9 +540,8 @@ impl<T> Target<T> {
     /// [`push`](Self::push) without the check that the queue is still read.
     #[inline]
     fn push_unchecked(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
-        let asked = self.pending.push(item);
-        // A reader that asked may be asleep until this batch is sent.
-        if asked || self.pending.is_full() {
+        // Full, or a reader that asked may be asleep until this batch is sent.
+        if self.pending.push(item) {
             return self.flush(control);
         }
         Ok(())
@@ -569,6 +568,11 @@ impl<T> Target<T> {
             self.queue.recycle(batch);
             return Ok(());
         }
+        self.send(batch, control)
+    }
+
+    /// Sends `batch` (last item first), waiting while the queue is full.
+    fn send(&mut self, batch: Vec<T>, control: &Control) -> Result<(), Stopped> {
         let (sent, blocked) = send(&self.tx, batch, control);
         self.queue
             .reader
@@ -578,6 +582,19 @@ impl<T> Target<T> {
             stage.worker(*worker).blocked_on_output(since);
         }
         sent
+    }
+
+    /// Sends `items`, in order, as a batch of their own after what is pending; gives
+    /// back an emptied vector. `items` must fit in one of this queue's batches.
+    fn send_all(&mut self, mut items: Vec<T>, control: &Control) -> Result<Vec<T>, Stopped> {
+        self.flush(control)?;
+        if let (Some((stage, worker)), true) = (&self.sender, self.counts_items) {
+            stage.worker(*worker).sent(items.len());
+        }
+        // Last item first, as a batch taken from the pending slots.
+        items.reverse();
+        let spare = self.queue.buffer();
+        self.send(items, control).map(|()| spare)
     }
 
     /// Counts the items pushed since the batch started.
@@ -742,6 +759,26 @@ impl<T> Output<T> {
             return self.targets[0].push_unchecked(item, self.stop.control());
         }
         self.push_to_every_branch(item)
+    }
+
+    /// Sends `items`, in order: as one batch, where they fit in one of the queue's
+    /// (an ordered stage's results for one batch of its input), else one by one.
+    /// Gives back an emptied vector to fill again.
+    pub(crate) fn push_all(&mut self, mut items: Vec<T>) -> Result<Vec<T>, Stopped> {
+        if self.stop.now() {
+            return Err(Stopped);
+        }
+        match &mut self.targets[..] {
+            [target] if (1..=target.queue.batch).contains(&items.len()) => {
+                target.send_all(items, self.stop.control())
+            }
+            _ => {
+                for item in items.drain(..) {
+                    self.push(item)?;
+                }
+                Ok(items)
+            }
+        }
     }
 
     /// A branch that has finished no longer gets items; the others go on.
