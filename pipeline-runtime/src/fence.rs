@@ -14,6 +14,15 @@
 //! under Miri, both sides are `SeqCst` fences. Under loom both sides are loom's
 //! `SeqCst` fences, which is what the models check.
 //!
+//! `membarrier` is used only where asked for, with `PIPELINE_MEMBARRIER=1` in the
+//! environment. It makes a push free, but each reader about to sleep then pays an
+//! interrupt of every CPU running the process: on the 2-core VMs of `BENCHMARKS.md`,
+//! where that costs tens of µs and a reader that keeps up with its senders sleeps
+//! after nearly every batch, a 200 ns stage on 2 workers ran at 1.1× the sequential
+//! speed with it and 1.6× with fences, while a trivial 3-stage chain took 19.9 ns an
+//! item with it and 23.4 with fences (section "Instructions per item, change by
+//! change"). Fences lose little where `membarrier` wins and nothing where it loses.
+//!
 //! The choice is made once per process ([`init`], called before a run starts its
 //! threads, and by `heavy` itself) and never undone: `light` reads it with a
 //! `Relaxed` load. A `light` that ran before the choice was known used a real fence,
@@ -37,7 +46,8 @@ mod imp {
     /// Chooses the strategy, once per process.
     pub(crate) fn init() {
         CHOOSE.call_once(|| {
-            let strategy = if membarrier::register() {
+            let asked = std::env::var_os("PIPELINE_MEMBARRIER").is_some_and(|v| v == "1");
+            let strategy = if asked && membarrier::register() {
                 MEMBARRIER
             } else {
                 FENCES
