@@ -619,6 +619,11 @@
 //! - `redis`: [remote stages](#remote-stages), with `isolate`. Adds the `redis`
 //!   client. Off by default.
 //!
+//! One setting is read from the environment: `PIPELINE_MEMBARRIER=1` makes a push
+//! into a queue a plain store and a reader about to sleep pay a `membarrier` system
+//! call instead (Linux). It helps where readers seldom sleep, and costs dearly on a
+//! VM where they sleep often; `BENCHMARKS.md` measures both.
+//!
 //! # Without macros
 //!
 //! Everything the macros do goes through the runtime's builder, usable directly:
