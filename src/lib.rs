@@ -736,8 +736,7 @@ pub mod __private {
     pub use pipeline_runtime::glue::StreamCross;
     #[cfg(feature = "isolate")]
     pub use pipeline_runtime::glue::{decode_args, encode_args, Codec, Crosses, ItemsCross};
-    pub use pipeline_runtime::glue::{IsolatedDef, IsolatedKind};
-    pub use pipeline_runtime::glue::{RemoteDef, RemoteKind, RemoteStreamDef, RemoteStreamKind};
+    pub use pipeline_runtime::glue::{Elsewhere, IsolatedKind, RemoteKind, RemoteStreamKind};
     #[cfg(feature = "isolate")]
     pub use pipeline_runtime::{Isolation, OnCrash, Portable};
 }

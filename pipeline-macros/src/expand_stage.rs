@@ -410,46 +410,40 @@ fn isolated(ident: &Ident, view: &StageFn, options: &Options) -> TokenStream {
         setters.extend(quote_spanned!(key.span()=> .on_crash(#p::OnCrash::Skip)));
     }
     let out_ty = view.ret.value();
-    let isolate =
-        quote_spanned!(input_ty.span()=> <(#input_ty, #out_ty) as #p::ItemsCross<#ident>>::isolate);
     let stream = Ident::new("stream", Span::mixed_site());
-    let (check, joins) = match remote {
-        false => (
-            quote_spanned!(key.span()=> #p::isolated_items!),
-            quote! {
-                impl #p::IsolatedDef for #ident {
-                    fn isolate_into(self, #stream: #p::Stream<<Self as #p::ItemStage>::In>) -> #p::Stream<<Self as #p::ItemStage>::Out> {
-                        let isolation = #p::Isolation::new() #setters;
-                        #isolate(#stream, #p::StageDef::options(&self), isolation, self)
-                    }
-                }
-            },
-        ),
-        true if stream_form => {
-            let remote_fn = quote_spanned!(input_ty.span()=> <(#input_ty, <#ident as #p::Transform>::Out) as #p::StreamCross<#ident>>::remote_stream);
+    let options = quote!(#p::StageDef::options(&self));
+    let (check, yields, join) = match (remote, stream_form) {
+        (false, _) => {
+            let isolate = quote_spanned!(input_ty.span()=> <(#input_ty, #out_ty) as #p::ItemsCross<#ident>>::isolate);
             (
-                quote_spanned!(key.span()=> #p::remote_items!),
-                quote! {
-                    impl #p::RemoteStreamDef for #ident {
-                        fn remote_into(self, #stream: #p::Stream<<Self as #p::Transform>::In>) -> #p::Stream<<Self as #p::Transform>::Out> {
-                            #remote_fn(#stream, #p::StageDef::options(&self), self)
-                        }
-                    }
-                },
+                quote_spanned!(key.span()=> #p::isolated_items!),
+                quote!(<Self as #p::ItemStage>::Out),
+                quote!(#isolate(#stream, #options, #p::Isolation::new() #setters, self)),
             )
         }
-        true => {
-            let remote_fn = quote_spanned!(input_ty.span()=> <(#input_ty, #out_ty) as #p::ItemsCross<#ident>>::remote);
+        (true, true) => {
+            let remote = quote_spanned!(input_ty.span()=> <(#input_ty, <#ident as #p::Transform>::Out) as #p::StreamCross<#ident>>::remote_stream);
             (
                 quote_spanned!(key.span()=> #p::remote_items!),
-                quote! {
-                    impl #p::RemoteDef for #ident {
-                        fn remote_into(self, #stream: #p::Stream<<Self as #p::ItemStage>::In>) -> #p::Stream<<Self as #p::ItemStage>::Out> {
-                            #remote_fn(#stream, #p::StageDef::options(&self), self)
-                        }
-                    }
-                },
+                quote!(<Self as #p::Transform>::Out),
+                quote!(#remote(#stream, #options, self)),
             )
+        }
+        (true, false) => {
+            let remote = quote_spanned!(input_ty.span()=> <(#input_ty, #out_ty) as #p::ItemsCross<#ident>>::remote);
+            (
+                quote_spanned!(key.span()=> #p::remote_items!),
+                quote!(<Self as #p::ItemStage>::Out),
+                quote!(#remote(#stream, #options, self)),
+            )
+        }
+    };
+    let joins = quote! {
+        impl #p::Elsewhere for #ident {
+            type Yields = #yields;
+            fn join(self, #stream: #p::Stream<<Self as #p::StageDef>::In>) -> #p::Stream<Self::Yields> {
+                #join
+            }
         }
     };
     quote_spanned! {key.span()=>

@@ -42,15 +42,20 @@ enum Kind {
     Cancelled,
 }
 
+/// The message of a panic: its `&str` or `String` payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
 impl Error {
     pub(crate) fn panicked(stage: &str, worker: usize, payload: Box<dyn Any + Send>) -> Self {
-        let message = if let Some(s) = payload.downcast_ref::<&str>() {
-            (*s).to_owned()
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            s.clone()
-        } else {
-            "non-string panic payload".to_owned()
-        };
+        let message = panic_message(&*payload);
         crate::worker::drop_payload(payload);
         Self {
             kind: Kind::Panicked {

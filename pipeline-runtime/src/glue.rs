@@ -597,30 +597,32 @@ refuse!(Then for ProducerKind, ConsumerKind, ConsumersKind);
 refuse!(Last for ProducerKind);
 refuse!(Branch for ProducerKind, StreamKind, ItemKind, IsolatedKind, RemoteKind, RemoteStreamKind);
 
-/// What a stream-form `#[stage(remote)]` implements: how its stage joins a stream.
-pub trait RemoteStreamDef: StageDef + Transform {
+/// What `#[stage(isolate)]` and `#[stage(remote)]` implement: how the stage joins a
+/// stream when its workers are other processes (with the attribute's options).
+pub trait Elsewhere: StageDef {
+    /// What it yields.
+    type Yields: Send + 'static;
     /// The stream out of this stage, reading `stream`.
-    fn remote_into(
-        self,
-        stream: Stream<<Self as Transform>::In>,
-    ) -> Stream<<Self as Transform>::Out>;
+    fn join(self, stream: Stream<Self::In>) -> Stream<Self::Yields>;
 }
 
-impl<S: RemoteStreamDef + Transform<In = T>, T: Send + 'static> Then<S, T, S::Out>
-    for RemoteStreamKind
-{
-    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        stage.remote_into(stream)
-    }
-}
+/// The positions of the kinds whose stages implement [`Elsewhere`].
+macro_rules! elsewhere {
+    ($($kind:ty),*) => {$(
+        impl<S: Elsewhere<In = T>, T: Send + 'static> Then<S, T, S::Yields> for $kind {
+            fn then(stream: Stream<T>, stage: S) -> Stream<S::Yields> {
+                stage.join(stream)
+            }
+        }
 
-impl<S: RemoteStreamDef + Transform<In = T>, T: Send + 'static> Last<S, T, Stream<S::Out>>
-    for RemoteStreamKind
-{
-    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        stage.remote_into(stream)
-    }
+        impl<S: Elsewhere<In = T>, T: Send + 'static> Last<S, T, Stream<S::Yields>> for $kind {
+            fn last(stream: Stream<T>, stage: S) -> Stream<S::Yields> {
+                stage.join(stream)
+            }
+        }
+    )*};
 }
+elsewhere!(IsolatedKind, RemoteKind, RemoteStreamKind);
 
 /// Checked on a stream-form remote stage's item and result types, as the pair
 /// `(In, Out)`: both cross to and from its worker processes.
@@ -645,47 +647,6 @@ where
 {
     fn remote_stream(stream: Stream<I>, opts: Options, stage: S) -> Stream<O> {
         stream.remote_stream(opts, stage)
-    }
-}
-
-/// What `#[stage(remote)]` implements: how its stage joins a stream.
-pub trait RemoteDef: StageDef + ItemStage {
-    /// The stream out of this stage, reading `stream`.
-    fn remote_into(self, stream: Stream<<Self as ItemStage>::In>) -> Stream<Self::Out>;
-}
-
-impl<S: RemoteDef + ItemStage<In = T>, T: Send + 'static> Then<S, T, S::Out> for RemoteKind {
-    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        stage.remote_into(stream)
-    }
-}
-
-impl<S: RemoteDef + ItemStage<In = T>, T: Send + 'static> Last<S, T, Stream<S::Out>>
-    for RemoteKind
-{
-    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        stage.remote_into(stream)
-    }
-}
-
-/// What `#[stage(isolate)]` implements: how its stage joins a stream, as an
-/// isolated stage with the attribute's `timeout`, `memory` and `on_crash`.
-pub trait IsolatedDef: StageDef + ItemStage {
-    /// The stream out of this stage, reading `stream`.
-    fn isolate_into(self, stream: Stream<<Self as ItemStage>::In>) -> Stream<Self::Out>;
-}
-
-impl<S: IsolatedDef + ItemStage<In = T>, T: Send + 'static> Then<S, T, S::Out> for IsolatedKind {
-    fn then(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        stage.isolate_into(stream)
-    }
-}
-
-impl<S: IsolatedDef + ItemStage<In = T>, T: Send + 'static> Last<S, T, Stream<S::Out>>
-    for IsolatedKind
-{
-    fn last(stream: Stream<T>, stage: S) -> Stream<S::Out> {
-        stage.isolate_into(stream)
     }
 }
 

@@ -3,11 +3,11 @@
 
 use super::proto::{self, Hello, Reply, SharedProgress};
 use super::Portable;
+use crate::error::panic_message;
 use crate::ItemStage;
 use crate::MapItem;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::any::Any;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter};
 use std::os::fd::FromRawFd;
@@ -24,13 +24,7 @@ where
     S::Out: Serialize + DeserializeOwned,
 {
     let entry: Entry = serve_stage::<S>;
-    entry as usize as i64 - base()
-}
-
-/// The address entry offsets are taken from.
-pub(crate) fn base() -> i64 {
-    let base: fn() = proto::entry_base;
-    base as usize as i64
+    proto::offset_of(entry as usize)
 }
 
 /// The child's ends of the protocol.
@@ -108,11 +102,11 @@ fn run(hello: Hello, channel: Channel) -> io::Result<()> {
         // SAFETY: `limit` is a valid `rlimit`.
         check(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) })?;
     }
-    let address = base() + hello.entry;
+    let address = proto::address_of(hello.entry);
     // SAFETY: the parent took `hello.entry` from `entry_of::<S>()` in the same
     // executable (it starts `/proc/self/exe` where there is one), so the address is
     // that of `serve_stage::<S>`, an `Entry`.
-    let entry: Entry = unsafe { std::mem::transmute::<usize, Entry>(address as usize) };
+    let entry: Entry = unsafe { std::mem::transmute::<usize, Entry>(address) };
     // On a thread named as the worker's threads are, so that a panic reads the same.
     let name = format!("{}#{}", hello.stage, hello.worker);
     std::thread::Builder::new()
@@ -120,16 +114,6 @@ fn run(hello: Hello, channel: Channel) -> io::Result<()> {
         .spawn(move || entry(hello, channel))?
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the stage's worker thread panicked")))
-}
-
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
-    }
 }
 
 fn encode<T: Serialize>(value: &T, into: Vec<u8>) -> io::Result<Vec<u8>> {

@@ -14,7 +14,7 @@
 //! item is skipped, counted in the stats with its reason, and a new child takes the
 //! dead one's place.
 
-pub(crate) mod child;
+mod child;
 mod process;
 pub(crate) mod proto;
 mod stage;
@@ -205,19 +205,6 @@ pub fn init() {
         crate::remote::serve(&url.to_string_lossy());
     }
     INITIALISED.store(true, Ordering::Relaxed);
-}
-
-/// The offset of a function's address from the base every process of this build
-/// shares, and back: how a function is named to another process of the same build.
-#[cfg(feature = "redis")]
-pub(crate) fn entry_base_offset(address: usize) -> i64 {
-    address as i64 - child::base()
-}
-
-/// See [`entry_base_offset`].
-#[cfg(feature = "redis")]
-pub(crate) fn address_of(offset: i64) -> usize {
-    (child::base() + offset) as usize
 }
 
 pub(crate) fn initialised() -> bool {

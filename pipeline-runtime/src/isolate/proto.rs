@@ -57,7 +57,20 @@ pub(crate) enum Reply<U> {
 
 /// The address every entry offset is taken from.
 #[inline(never)]
-pub(crate) fn entry_base() {}
+fn entry_base() {}
+
+/// How a function is named to another process of the same build: its address as an
+/// offset from [`entry_base`], the same in every process of that build.
+pub(crate) fn offset_of(address: usize) -> i64 {
+    let base: fn() = entry_base;
+    address as i64 - base as usize as i64
+}
+
+/// The address of the function [`offset_of`] named, in this process.
+pub(crate) fn address_of(offset: i64) -> usize {
+    let base: fn() = entry_base;
+    (base as usize as i64 + offset) as usize
+}
 
 /// Writes one frame.
 pub(crate) fn write_frame(to: &mut impl Write, tag: u8, payload: &[u8]) -> io::Result<()> {

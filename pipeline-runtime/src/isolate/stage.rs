@@ -15,7 +15,7 @@ use crate::ItemStage;
 use crate::{BoxError, Error, Options, Output, Stream};
 use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
-use std::marker::PhantomData;
+
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -58,19 +58,27 @@ where
                 }
                 let entry = entry_of::<S>();
                 let control = Arc::clone(&launch.control);
-                let isolated = |worker: usize, stage: S| Isolated::<S> {
-                    stage: Some(stage),
-                    name: opts.name.clone(),
-                    worker,
-                    entry,
-                    isolation: isolation.clone(),
-                    control: Arc::clone(&control),
-                    counters: Arc::clone(&counters),
-                    process: None,
-                    slot: Arc::new(Mutex::new(None)),
-                    hooked: false,
-                    args: None,
-                    _stage: PhantomData,
+                let isolated = |worker: usize, stage: S| {
+                    let slot: Slot = Arc::new(Mutex::new(None));
+                    // A stop kills the worker's child at once, whatever it is doing.
+                    let child = Arc::clone(&slot);
+                    control.on_stop(move || {
+                        if let Some(pid) = *lock(&child) {
+                            // SAFETY: a child of this process, not yet reaped (see `Slot`).
+                            unsafe { libc::kill(pid, libc::SIGKILL) };
+                        }
+                    });
+                    Isolated::<S> {
+                        args: Args::Stage(stage),
+                        name: opts.name.clone(),
+                        worker,
+                        entry,
+                        isolation: isolation.clone(),
+                        control: Arc::clone(&control),
+                        counters: Arc::clone(&counters),
+                        process: None,
+                        slot,
+                    }
                 };
                 if opts.ordered && opts.workers > 1 {
                     let shared_out = out.for_worker(&counters, 0);
@@ -132,9 +140,7 @@ where
 /// One worker of an isolated stage, on its own thread: its child, started when the
 /// first batch comes and again after each crash that the stage skips.
 struct Isolated<S> {
-    /// The stage until its arguments are encoded, on the worker's thread.
-    stage: Option<S>,
-    args: Option<Vec<u8>>,
+    args: Args<S>,
     name: String,
     worker: usize,
     entry: i64,
@@ -143,9 +149,13 @@ struct Isolated<S> {
     counters: Arc<StageCounters>,
     process: Option<Process>,
     slot: Slot,
-    /// Whether the stop hook that kills this worker's child is registered.
-    hooked: bool,
-    _stage: PhantomData<fn() -> S>,
+}
+
+/// The stage's arguments for its children: the stage itself until the worker's
+/// thread encodes them, for its first child.
+enum Args<S> {
+    Stage(S),
+    Encoded(Vec<u8>),
 }
 
 /// A list of items serialized in place, without moving them.
@@ -169,25 +179,14 @@ where
 {
     /// The live child, started if there is none.
     fn process(&mut self) -> Result<&mut Process, BoxError> {
-        if !self.hooked {
-            self.hooked = true;
-            let slot = Arc::clone(&self.slot);
-            self.control.on_stop(move || {
-                if let Some(pid) = *lock(&slot) {
-                    // SAFETY: a child of this process, not yet reaped (see `Slot`).
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
-            });
-        }
         if self.process.is_none() {
-            let args = match (&self.args, self.stage.take()) {
-                (Some(args), _) => args.clone(),
-                (None, Some(stage)) => {
+            let args = match &self.args {
+                Args::Encoded(args) => args.clone(),
+                Args::Stage(stage) => {
                     let args = stage.encode()?;
-                    self.args = Some(args.clone());
+                    self.args = Args::Encoded(args.clone());
                     args
                 }
-                (None, None) => unreachable!("the stage is kept until encoded"),
             };
             let hello = Hello {
                 entry: self.entry,
@@ -304,12 +303,5 @@ where
             }
         }
         Ok(())
-    }
-}
-
-impl<S> Drop for Isolated<S> {
-    fn drop(&mut self) {
-        // Kills and reaps the child (see `Process`'s drop).
-        self.process = None;
     }
 }

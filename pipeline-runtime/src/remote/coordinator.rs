@@ -8,8 +8,8 @@
 use super::keys::{self, Announcement, Failure, Keys};
 use super::{Redis, RemoteFailure, RemoteStats};
 use crate::control::{lock, Control};
-use crate::isolate::proto::Reply;
-use crate::isolate::{entry_base_offset, Portable};
+use crate::isolate::proto::{self, Reply};
+use crate::isolate::Portable;
 use crate::ordered::Taker;
 use crate::stats::StageCounters;
 use crate::worker::{unwind_stopped, Launch};
@@ -63,7 +63,7 @@ where
     let announcement = Announcement {
         keys: keys.clone(),
         stage: name.clone(),
-        entry: entry_base_offset(entry),
+        entry: proto::offset_of(entry),
         args,
         workers: opts.workers as u32,
         claim_after_ms: broker.claim_after.as_millis() as u64,
@@ -306,7 +306,6 @@ impl Receiver {
         let mut held: BTreeMap<u64, Vec<U>> = BTreeMap::new();
         let mut next = 0u64;
         let mut renewed = Instant::now();
-        let mut blocked_since = Instant::now();
         loop {
             if total == Some(received) {
                 return Ok(());
@@ -389,14 +388,12 @@ impl Receiver {
                 return Ok(());
             }
             if got_any {
-                counters_waited(&me.counters, blocked_since);
                 let _: Result<redis::Value, _> = redis::cmd("XTRIM")
                     .arg(&output)
                     .arg("MINID")
                     .arg(&last)
                     .query(&mut connection);
                 me.shared.round_trips.fetch_add(1, Ordering::Relaxed);
-                blocked_since = Instant::now();
             }
             if renewed.elapsed() > keys::TTL / 6 {
                 renewed = Instant::now();
@@ -412,10 +409,6 @@ impl Receiver {
             }
         }
     }
-}
-
-fn counters_waited(counters: &StageCounters, since: Instant) {
-    counters.worker(0).waited_for_input(since);
 }
 
 /// Deletes the stage's keys and reads its workers' counters when the receiver ends,

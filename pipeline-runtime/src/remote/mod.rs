@@ -124,6 +124,17 @@ pub(crate) fn process_name() -> String {
     format!("{host}:{}", std::process::id())
 }
 
+/// How a remote stage runs without a broker: [`crate::build::start_map`] or
+/// [`crate::build::start_transform`].
+type StartLocal<S, T, U> = fn(
+    &mut crate::worker::Launch,
+    &crate::Options,
+    std::sync::Arc<crate::stats::StageCounters>,
+    crate::Input<T>,
+    crate::Output<U>,
+    S,
+) -> Result<(), Error>;
+
 impl<T> crate::Stream<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
@@ -141,18 +152,13 @@ where
         S: crate::Portable + crate::ItemStage<In = T>,
         S::Out: serde::Serialize + serde::de::DeserializeOwned,
     {
-        let mut opts = opts;
-        opts.remote = true;
-        self.then_stage(
+        let entry = worker::entry_of::<S>();
+        self.remote_stage(
             opts,
             crate::StageKind::Item,
-            move |launch, opts, counters, input, out| match launch.broker.clone() {
-                None => crate::build::start_map(launch, opts, counters, input, out, stage),
-                Some(broker) => {
-                    let entry = worker::entry_of::<S>();
-                    start(launch, &broker, opts, counters, input, out, stage, entry)
-                }
-            },
+            stage,
+            entry,
+            crate::build::start_map,
         )
     }
 
@@ -165,17 +171,36 @@ where
         S: crate::Portable + crate::Transform<In = T>,
         S::Out: serde::Serialize + serde::de::DeserializeOwned,
     {
-        let mut opts = opts;
+        let entry = worker::stream_entry_of::<S>();
+        self.remote_stage(
+            opts,
+            crate::StageKind::Stream,
+            stage,
+            entry,
+            crate::build::start_transform,
+        )
+    }
+
+    /// A stage of `kind` served by the workers of the pipeline's broker (`entry` in
+    /// each of them), or by `local` threads without one.
+    fn remote_stage<
+        S: crate::Portable + Send + 'static,
+        U: serde::de::DeserializeOwned + Send + 'static,
+    >(
+        self,
+        mut opts: crate::Options,
+        kind: crate::StageKind,
+        stage: S,
+        entry: usize,
+        local: StartLocal<S, T, U>,
+    ) -> crate::Stream<U> {
         opts.remote = true;
         self.then_stage(
             opts,
-            crate::StageKind::Stream,
+            kind,
             move |launch, opts, counters, input, out| match launch.broker.clone() {
-                None => crate::build::start_transform(launch, opts, counters, input, out, stage),
-                Some(broker) => {
-                    let entry = worker::stream_entry_of::<S>();
-                    start(launch, &broker, opts, counters, input, out, stage, entry)
-                }
+                None => local(launch, opts, counters, input, out, stage),
+                Some(broker) => start(launch, &broker, opts, counters, input, out, stage, entry),
             },
         )
     }

@@ -10,9 +10,10 @@
 //! that another worker has held past `claim_after` (a worker lost with its batch).
 
 use super::keys::{self, Announcement, Failure};
-use crate::isolate::child::panic_message;
+use crate::error::panic_message;
+use crate::isolate::proto::address_of;
 use crate::isolate::proto::Reply;
-use crate::isolate::{address_of, Portable};
+use crate::isolate::Portable;
 use crate::{
     feed, BoxError, ItemStage, MapItem, Options, Output, Produce, Replicate, Stream, Transform,
 };
