@@ -1,6 +1,7 @@
 //! The state one run shares between its workers: running, draining or stopped; the
 //! wake-up signals; the first error.
 
+use crate::wake::Sleepers;
 use crate::Error;
 use crossbeam_channel::{Receiver, Sender};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -54,6 +55,8 @@ pub(crate) struct StopFlag {
     open: AtomicUsize,
     /// Whether the worker is a producer: a drain stops it too.
     producer: bool,
+    /// The worker's threads asleep on an empty queue: woken when the flag is raised.
+    sleepers: Sleepers,
 }
 
 impl StopFlag {
@@ -64,6 +67,7 @@ impl StopFlag {
             raised: AtomicBool::new(false),
             open: AtomicUsize::new(feeds),
             producer,
+            sleepers: Sleepers::new(),
         });
         control.register(&flag);
         flag
@@ -77,6 +81,12 @@ impl StopFlag {
 
     fn raise(&self) {
         self.raised.store(true, Ordering::Relaxed);
+        self.sleepers.wake_all();
+    }
+
+    /// The worker's threads asleep waiting for input (see [`crate::wake`]).
+    pub(crate) fn sleepers(&self) -> &Sleepers {
+        &self.sleepers
     }
 
     /// One of the queues the worker feeds lost its last reader.

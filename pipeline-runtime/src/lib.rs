@@ -40,6 +40,7 @@ mod remote;
 mod stage;
 mod stats;
 mod sync;
+mod wake;
 mod worker;
 
 #[doc(hidden)]

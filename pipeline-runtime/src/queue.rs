@@ -12,9 +12,10 @@
 //! comes second sees the other (an asymmetric fence, paid by the reader once per
 //! sleep, orders each side's store before its load, see [`fence`](crate::fence)), so
 //! no item is left pending behind a sleeping reader.
-//! The reader then blocks, with no timeout, until the channel has a batch or
-//! disconnects, the run stops, or every queue its worker feeds is closed; each of
-//! those wakes it through the channel or a [`Signal`] it selects on.
+//! The reader then parks, with no timeout, until a sender sends a batch or the last
+//! sender leaves, the run stops, or every queue its worker feeds is closed; each of
+//! those wakes it through the queue's or the worker's [`Sleepers`] (see
+//! [`wake`](crate::wake), and why not a channel `select`).
 //!
 //! A queue is *closed* when its last reader is gone (every worker of the stage that
 //! reads it has ended): its writers see that at their next item, and the workers that
@@ -23,9 +24,11 @@
 use crate::control::{lock, Control, Signal, StopFlag};
 use crate::pending::{batch, Batch, Stealer, MAX_BATCH};
 use crate::stats::StageCounters;
+use crate::wake::{self, Sleepers};
 use crossbeam_channel::{select, Receiver, Select, Sender, TryRecvError, TrySendError};
 use crossbeam_utils::Backoff;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -144,6 +147,11 @@ impl StopWhen {
     pub(crate) fn control(&self) -> &Arc<Control> {
         &self.control
     }
+
+    /// The worker's threads asleep for input, woken when it must stop.
+    fn sleepers(&self) -> &Sleepers {
+        self.flag.sleepers()
+    }
 }
 
 /// What the readers and senders of one queue share.
@@ -154,6 +162,13 @@ pub(crate) struct Queue<T> {
     readers: Arc<Readers>,
     /// The counters of the stage that reads this queue.
     reader: Arc<StageCounters>,
+    /// Readers asleep until a batch is sent or the last sender leaves.
+    sleepers: Sleepers,
+    /// Senders still connected (one per [`Target`]): 0 once the channel is
+    /// disconnected. Decremented `Release` after the target's channel sender is
+    /// dropped, read `Acquire` by a reader about to sleep, which then finds the
+    /// channel disconnected.
+    senders: AtomicUsize,
     /// Emptied batch vectors, which readers hand back and senders fill again: a batch
     /// allocated by one thread and freed by another made the allocator's locks
     /// contended (a third of the context switches of the empty-stage benchmark).
@@ -224,6 +239,8 @@ pub(crate) fn queue<T>(
         batch,
         readers: Readers::new(),
         reader,
+        sleepers: Sleepers::new(),
+        senders: AtomicUsize::new(0),
         // As many as the channel holds, and one a reader or two holds: more would
         // only wait here.
         spare: crossbeam_channel::bounded(batches + 2),
@@ -262,7 +279,7 @@ impl<T> Waiter<T> {
     /// Returns once a batch may be ready to take, or the input ended, or the worker
     /// should stop; the caller then looks. Blocks with no timeout (see the module
     /// docs): a moment of spinning and yielding, then a request to every sender, then
-    /// a sleep that only a sent batch, a disconnection or a stop ends.
+    /// a sleep that only a sent batch, the last sender leaving or a stop ends.
     pub(crate) fn park(&self) {
         let backoff = Backoff::new();
         while !backoff.is_completed() {
@@ -274,12 +291,19 @@ impl<T> Waiter<T> {
         if self.queue.ask() {
             return;
         }
-        let mut select = Select::new();
-        select.recv(&self.rx);
-        self.stop.watch(&mut select);
-        if !self.should_stop() {
-            select.ready();
+        // The handshake of `wake`: registered, fenced, one more look, then the park.
+        let (queue, worker) = (&self.queue.sleepers, self.stop.sleepers());
+        queue.add();
+        worker.add();
+        wake::settle();
+        if self.rx.is_empty()
+            && self.queue.senders.load(Ordering::Acquire) != 0
+            && !self.should_stop()
+        {
+            wake::park();
         }
+        queue.remove();
+        worker.remove();
     }
 }
 
@@ -499,7 +523,8 @@ impl std::error::Error for Stopped {}
 
 /// One sender's end of one queue, with the batch it is filling.
 struct Target<T> {
-    tx: Sender<Vec<T>>,
+    /// Dropped in `drop` before the readers are told the last sender left.
+    tx: ManuallyDrop<Sender<Vec<T>>>,
     queue: Arc<Queue<T>>,
     /// The queue's readers, held here to check for closing on every item.
     readers: Arc<Readers>,
@@ -519,8 +544,9 @@ impl<T> Target<T> {
         }
         senders.stealers.push(stealer);
         drop(senders);
+        queue.senders.fetch_add(1, Ordering::Relaxed);
         Self {
-            tx,
+            tx: ManuallyDrop::new(tx),
             readers: Arc::clone(&queue.readers),
             queue,
             pending,
@@ -574,6 +600,9 @@ impl<T> Target<T> {
     /// Sends `batch` (last item first), waiting while the queue is full.
     fn send(&mut self, batch: Vec<T>, control: &Control) -> Result<(), Stopped> {
         let (sent, blocked) = send(&self.tx, batch, control);
+        if sent.is_ok() {
+            self.queue.sleepers.wake_one();
+        }
         self.queue
             .reader
             .queue()
@@ -612,6 +641,12 @@ impl<T> Drop for Target<T> {
         lock(&self.queue.pending)
             .stealers
             .retain(|p| !p.steals_from(&self.pending));
+        // SAFETY: dropped once, here, and not used after.
+        unsafe { ManuallyDrop::drop(&mut self.tx) };
+        if self.queue.senders.fetch_sub(1, Ordering::Release) == 1 {
+            // Disconnected: every reader asleep sees the end of the stream.
+            self.queue.sleepers.wake_all();
+        }
     }
 }
 
@@ -695,7 +730,8 @@ impl<T> Output<T> {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let mut target = Target::new(t.tx.clone(), Arc::clone(&t.queue), sender.clone());
+                let tx = Sender::clone(&t.tx);
+                let mut target = Target::new(tx, Arc::clone(&t.queue), sender.clone());
                 // A broadcast sends each item once per branch; count it once.
                 target.counts_items = i == 0;
                 target

@@ -1,15 +1,22 @@
-//! The atomics, cells and back-off that the lock-free hand-over uses: std's and
-//! crossbeam's, or loom's when its models run (`--cfg loom`, tests only).
+//! The atomics, cells, locks, parking and back-off that the lock-free hand-over and
+//! the sleep handshake use: std's and crossbeam's, or loom's when its models run
+//! (`--cfg loom`, tests only).
 
 #[cfg(all(loom, test))]
-pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicU64, AtomicUsize},
-    Arc,
+pub(crate) use loom::{
+    sync::{
+        atomic::{fence, AtomicBool, AtomicU64, AtomicUsize},
+        Arc, Mutex,
+    },
+    thread,
 };
 #[cfg(not(all(loom, test)))]
-pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicU64, AtomicUsize},
-    Arc,
+pub(crate) use std::{
+    sync::{
+        atomic::{fence, AtomicBool, AtomicU64, AtomicUsize},
+        Arc, Mutex,
+    },
+    thread,
 };
 
 /// A cell written and read through raw pointers, whose accesses loom checks.

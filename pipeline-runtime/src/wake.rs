@@ -1,0 +1,251 @@
+//! Threads asleep until another thread wakes them: a reader waiting for a batch is
+//! woken by the sender that sends one, by the last sender leaving, or by whatever
+//! stops its worker.
+//!
+//! Why not a channel `select` on everything a reader waits for: whoever sends into a
+//! crossbeam channel wakes its waiting receiver while still holding the channel's
+//! waker lock, and a receiver woken from a `select` must take that very lock to
+//! unregister. On a machine with few cores the woken thread runs at once, finds the
+//! lock held, and sleeps on it until the sender lets it go: a second wake-up on every
+//! hand-over, which doubled the latency of an item through an idle stage. Here a
+//! waker takes the thread out of the list under the lock and unparks it after.
+//!
+//! The handshake, with a `SeqCst` fence on each side:
+//!
+//! - the sleeper: [`add`](Sleepers::add) itself, fence, look once more at what it
+//!   waits for (the queue, the flag), and park only if there is still nothing;
+//! - the waker: make the change (send the batch, raise the flag), fence, and look at
+//!   the count of sleepers.
+//!
+//! Whichever fence comes second, its thread sees the other's change: either the
+//! sleeper sees the batch and does not park, or the waker sees the sleeper and
+//! unparks it. A thread's park token is kept if the unpark comes before the park, so
+//! that order is covered too. Spurious wake-ups are harmless: the sleeper looks again.
+
+use crate::sync::{fence, thread, AtomicUsize, Mutex};
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+
+/// The threads asleep on one thing (a queue's next batch, a worker's stop flag).
+pub(crate) struct Sleepers {
+    /// How many threads are in `threads`: read by wakers without the lock, so that
+    /// waking nobody costs a fence and a load. Changed under the lock; `Relaxed`,
+    /// since the fences of the handshake order it (see the module docs) and the lock
+    /// orders the list.
+    asleep: AtomicUsize,
+    threads: Mutex<Vec<thread::Thread>>,
+}
+
+impl Sleepers {
+    pub(crate) fn new() -> Self {
+        Self {
+            asleep: AtomicUsize::new(0),
+            threads: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The list; whoever holds the lock never panics, so a poisoned lock is fine.
+    fn lock(&self) -> impl std::ops::DerefMut<Target = Vec<thread::Thread>> + '_ {
+        self.threads
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers the current thread, about to park. Then [`settle`] and look once more
+    /// at what it waits for; after the park, or instead of it, [`remove`](Self::remove).
+    pub(crate) fn add(&self) {
+        let mut threads = self.lock();
+        threads.push(thread::current());
+        self.asleep.store(threads.len(), Relaxed);
+    }
+
+    /// Unregisters the current thread, if no waker has taken it out already.
+    pub(crate) fn remove(&self) {
+        let me = thread::current().id();
+        let mut threads = self.lock();
+        if let Some(at) = threads.iter().position(|t| t.id() == me) {
+            threads.swap_remove(at);
+            self.asleep.store(threads.len(), Relaxed);
+        }
+    }
+
+    /// Wakes one sleeper, the one that slept last (its cache is the warmest), after
+    /// the change it may be waiting for.
+    #[inline]
+    pub(crate) fn wake_one(&self) {
+        fence(SeqCst);
+        if self.asleep.load(Relaxed) != 0 {
+            self.wake(false);
+        }
+    }
+
+    /// Wakes every sleeper, after the change they may be waiting for.
+    #[inline]
+    pub(crate) fn wake_all(&self) {
+        fence(SeqCst);
+        if self.asleep.load(Relaxed) != 0 {
+            self.wake(true);
+        }
+    }
+
+    #[cold]
+    fn wake(&self, all: bool) {
+        let woken: Vec<thread::Thread> = {
+            let mut threads = self.lock();
+            let from = if all {
+                0
+            } else {
+                threads.len().saturating_sub(1)
+            };
+            let woken = threads.split_off(from);
+            self.asleep.store(threads.len(), Relaxed);
+            woken
+        };
+        // Unparked after the lock is let go: a woken thread that removes itself does
+        // not find it held.
+        for thread in woken {
+            thread.unpark();
+        }
+    }
+}
+
+/// Between a sleeper's [`Sleepers::add`] and its last look at what it waits for: pairs
+/// with the fence of [`Sleepers::wake_one`] and [`Sleepers::wake_all`].
+#[inline]
+pub(crate) fn settle() {
+    fence(SeqCst);
+}
+
+/// Parks the current thread until it is unparked (or spuriously: look again).
+#[inline]
+pub(crate) fn park() {
+    thread::park();
+}
+
+/// Model-checked: every interleaving of sleepers and wakers, up to a bound on
+/// preemptions (`LOOM_MAX_PREEMPTIONS`, 3 unless set). A lost wake-up leaves a thread
+/// parked for ever, which loom reports as a deadlock. Run with
+/// `RUSTFLAGS="--cfg loom" cargo test -p pipeline-runtime --release --lib loom`.
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use crate::sync::{Arc, AtomicBool};
+    use loom::thread;
+
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        builder.check(f);
+    }
+
+    /// What the sleepers wait for: items to take, as a queue's batches.
+    struct Items {
+        left: AtomicUsize,
+        sleepers: Sleepers,
+    }
+
+    impl Items {
+        /// Takes an item, sleeping until there is one, as a reader does.
+        fn take(&self) {
+            loop {
+                let left = self.left.load(Relaxed);
+                if left != 0 {
+                    if self
+                        .left
+                        .compare_exchange(left, left - 1, Relaxed, Relaxed)
+                        .is_ok()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                self.sleepers.add();
+                settle();
+                if self.left.load(Relaxed) == 0 {
+                    park();
+                }
+                self.sleepers.remove();
+            }
+        }
+
+        /// Adds an item and wakes a sleeper, as a sender does.
+        fn give(&self) {
+            self.left.fetch_add(1, Relaxed);
+            self.sleepers.wake_one();
+        }
+    }
+
+    fn takers(items: &Arc<Items>, n: usize) -> Vec<thread::JoinHandle<()>> {
+        (0..n)
+            .map(|_| {
+                let items = Arc::clone(items);
+                thread::spawn(move || items.take())
+            })
+            .collect()
+    }
+
+    fn items() -> Arc<Items> {
+        Arc::new(Items {
+            left: AtomicUsize::new(0),
+            sleepers: Sleepers::new(),
+        })
+    }
+
+    /// One reader, one item sent while it falls asleep.
+    #[test]
+    fn loom_a_sent_item_wakes_the_sleeping_reader() {
+        model(|| {
+            let items = items();
+            let readers = takers(&items, 1);
+            items.give();
+            for reader in readers {
+                reader.join().unwrap();
+            }
+        });
+    }
+
+    /// Two readers, two items sent one at a time: waking one reader a send is enough,
+    /// even when the woken one is not the one that takes the item.
+    #[test]
+    fn loom_each_sent_item_wakes_a_reader() {
+        model(|| {
+            let items = items();
+            let readers = takers(&items, 2);
+            items.give();
+            items.give();
+            for reader in readers {
+                reader.join().unwrap();
+            }
+        });
+    }
+
+    /// Two readers asleep on a flag: raising it wakes both, as a stop does.
+    #[test]
+    fn loom_a_raised_flag_wakes_every_sleeper() {
+        model(|| {
+            let flag = Arc::new((AtomicBool::new(false), Sleepers::new()));
+            let sleepers: Vec<_> = (0..2)
+                .map(|_| {
+                    let flag = Arc::clone(&flag);
+                    thread::spawn(move || {
+                        let (raised, sleepers) = &*flag;
+                        while !raised.load(Relaxed) {
+                            sleepers.add();
+                            settle();
+                            if !raised.load(Relaxed) {
+                                park();
+                            }
+                            sleepers.remove();
+                        }
+                    })
+                })
+                .collect();
+            flag.0.store(true, Relaxed);
+            flag.1.wake_all();
+            for sleeper in sleepers {
+                sleeper.join().unwrap();
+            }
+        });
+    }
+}
