@@ -4,8 +4,9 @@
 mod common;
 
 use common::{naturals, no_hang, signal_then_drain};
-use pipeline::{consumer, pipeline, stage};
-use std::sync::mpsc::sync_channel;
+use pipeline::{consumer, pipeline, producer, stage};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 #[stage(workers = 3)]
 fn double(x: u64) -> u64 {
@@ -118,4 +119,77 @@ fn dropping_a_handle_cancels_and_joins() {
         wait.recv().unwrap();
         drop(handle);
     });
+}
+
+/// `0..`, telling `dropped` when its worker lets it go.
+struct Watched {
+    next: u64,
+    dropped: Sender<()>,
+}
+
+impl Iterator for Watched {
+    type Item = u64;
+    fn next(&mut self) -> Option<u64> {
+        self.next += 1;
+        Some(self.next)
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let _ = self.dropped.send(());
+    }
+}
+
+#[producer]
+fn watched(dropped: Sender<()>) -> impl Iterator<Item = u64> {
+    Watched { next: 0, dropped }
+}
+
+/// Takes one item, then waits in its own code until `gate` opens (or is dropped).
+#[consumer]
+fn stuck_after_one(mut xs: impl Iterator<Item = u64>, gate: Arc<Mutex<Receiver<()>>>) -> u64 {
+    let first = xs.next().unwrap_or(0);
+    let _ = gate.lock().unwrap().recv();
+    first + xs.count() as u64
+}
+
+/// The state letter of this process's thread named `name` (`S` asleep, `R` running),
+/// from `/proc/self/task/*/stat`.
+#[cfg(target_os = "linux")]
+fn thread_state(name: &str) -> Option<char> {
+    std::fs::read_dir("/proc/self/task").ok()?.find_map(|task| {
+        let dir = task.ok()?.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+        if comm.trim_end() != name {
+            return None;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        // The state follows the parenthesised name.
+        stat.rsplit_once(") ")?.1.chars().next()
+    })
+}
+
+/// A producer asleep on a full queue stops at once on a cancel, while the only reader
+/// of that queue is busy in its own code and never gets to leave it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_cancel_wakes_a_producer_asleep_on_a_full_queue() {
+    let error = no_hang("producer asleep on a full queue", || {
+        let (dropped, producer_gone) = channel();
+        let (open, gate) = channel();
+        let handle =
+            pipeline!(watched(dropped) => stuck_after_one(Arc::new(Mutex::new(gate)))).spawn();
+        // Asleep, not spinning or yielding: the queue is full and the consumer stuck.
+        while thread_state("watched#0") != Some('S') {
+            std::thread::yield_now();
+        }
+        handle.cancel();
+        producer_gone
+            .recv()
+            .expect("the producer stops, and its iterator is dropped, before the consumer moves");
+        drop(open);
+        handle.join().unwrap_err()
+    });
+    assert!(error.is_cancelled());
 }

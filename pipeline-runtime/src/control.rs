@@ -43,8 +43,8 @@ impl Signal {
 /// load of the run's state and a scan of the queues downstream.
 pub(crate) struct StopFlag {
     /// Read `Relaxed` on every item: a worker that misses it for a few items still
-    /// sees it at its next blocking operation, where the signal of whoever raised it
-    /// (the run's `stopped`, a queue's `gone`) wakes it. Whoever must *know* (a reader
+    /// sees it at its next blocking operation, where the raise wakes it (through
+    /// `sleepers`, or the run's `stopped` and a queue's `gone` signals). Whoever must *know* (a reader
     /// that found its queue disconnected, then asks whether the run failed) reads it
     /// after the channel's own synchronisation, which orders the raise that came
     /// before the failed worker's sender was dropped (see [`Control::stop`]).
@@ -118,7 +118,8 @@ pub(crate) struct Control {
     /// raised as it registers.
     flags: Mutex<Vec<Arc<StopFlag>>>,
     first_error: Mutex<Option<Error>>,
-    /// Fires on stop: wakes every worker blocked on a full queue or in `sleep`.
+    /// Fires on stop: wakes every worker in `sleep` or waiting for an ordered stage's
+    /// window. (A worker waiting on a queue sleeps on its flag's `sleepers`.)
     stopped: Signal,
     /// Fires on drain or stop: wakes a producer in `sleep`.
     draining: Signal,
@@ -174,11 +175,6 @@ impl Control {
         }
         drop(flags);
         self.draining.fire();
-    }
-
-    /// Fires when the run stops.
-    pub(crate) fn stopped(&self) -> &Receiver<Never> {
-        self.stopped.receiver()
     }
 
     /// Fires when a worker should stop: on stop, and for a producer on drain too.

@@ -25,7 +25,7 @@ use crate::control::{lock, Control, Signal, StopFlag};
 use crate::pending::{batch, Batch, Stealer, MAX_BATCH};
 use crate::stats::StageCounters;
 use crate::wake::{self, Sleepers};
-use crossbeam_channel::{select, Receiver, Select, Sender, TryRecvError, TrySendError};
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError, TrySendError};
 use crossbeam_utils::Backoff;
 use std::fmt;
 use std::mem::ManuallyDrop;
@@ -48,6 +48,9 @@ pub(crate) struct Readers {
     gone: Signal,
     /// The stop flags of the workers that feed this queue, told when it closes.
     writers: Mutex<Vec<Arc<StopFlag>>>,
+    /// Senders asleep on the full queue: woken when a reader takes a batch, and when
+    /// the queue closes.
+    room: Sleepers,
 }
 
 impl Readers {
@@ -57,6 +60,7 @@ impl Readers {
             closed: AtomicBool::new(false),
             gone: Signal::new(),
             writers: Mutex::new(Vec::new()),
+            room: Sleepers::new(),
         })
     }
 
@@ -75,6 +79,7 @@ impl Readers {
                 writer.feed_closed();
             }
             self.gone.fire();
+            self.room.wake_all();
         }
     }
 
@@ -308,6 +313,17 @@ impl<T> Waiter<T> {
 }
 
 impl<T> Waiter<T> {
+    /// Takes a sent batch, if there is one, and wakes a sender asleep on the full
+    /// queue (see [`crate::wake`]).
+    #[inline]
+    fn try_recv(&self) -> Result<Vec<T>, TryRecvError> {
+        let got = self.rx.try_recv();
+        if got.is_ok() {
+            self.queue.readers.room.wake_one();
+        }
+        got
+    }
+
     /// Keeps an emptied batch vector for a sender to fill again.
     pub(crate) fn recycle(&self, buffer: Vec<T>) {
         self.queue.recycle(buffer);
@@ -425,7 +441,7 @@ impl<T> Input<T> {
         if self.should_stop() {
             return Take::End;
         }
-        match self.wait.rx.try_recv() {
+        match self.wait.try_recv() {
             Ok(batch) if !batch.is_empty() => Take::Batch(batch),
             Ok(_) => Take::Empty,
             // Every sender flushed its pending batch before disconnecting.
@@ -440,7 +456,7 @@ impl<T> Input<T> {
     /// Waits for the next batch; false at the end of the stream or when stopped.
     fn refill(&mut self) -> bool {
         // The clock is read only when the queue is empty and the worker must wait.
-        let (got, waiting) = match self.wait.rx.try_recv() {
+        let (got, waiting) = match self.wait.try_recv() {
             Ok(batch) if !batch.is_empty() && !self.should_stop() => (Some(batch), None),
             _ => (None, Some(Instant::now())),
         };
@@ -556,19 +572,19 @@ impl<T> Target<T> {
     }
 
     #[inline]
-    fn push(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
+    fn push(&mut self, item: T, stop: &StopWhen) -> Result<(), Stopped> {
         if self.readers.is_closed() {
             return Err(Stopped);
         }
-        self.push_unchecked(item, control)
+        self.push_unchecked(item, stop)
     }
 
     /// [`push`](Self::push) without the check that the queue is still read.
     #[inline]
-    fn push_unchecked(&mut self, item: T, control: &Control) -> Result<(), Stopped> {
+    fn push_unchecked(&mut self, item: T, stop: &StopWhen) -> Result<(), Stopped> {
         // Full, or a reader that asked may be asleep until this batch is sent.
         if self.pending.push(item) {
-            return self.flush(control);
+            return self.flush(stop);
         }
         Ok(())
     }
@@ -588,18 +604,25 @@ impl<T> Target<T> {
     /// Sends what is pending (unless a reader took it), and starts a new batch. The
     /// owner pushes nothing until the send returns, so no reader can take a later
     /// item before this batch is in the queue.
-    fn flush(&mut self, control: &Control) -> Result<(), Stopped> {
+    fn flush(&mut self, stop: &StopWhen) -> Result<(), Stopped> {
         let batch = self.take();
         if batch.is_empty() {
             self.queue.recycle(batch);
             return Ok(());
         }
-        self.send(batch, control)
+        self.send(batch, stop)
     }
 
     /// Sends `batch` (last item first), waiting while the queue is full.
-    fn send(&mut self, batch: Vec<T>, control: &Control) -> Result<(), Stopped> {
-        let (sent, blocked) = send(&self.tx, batch, control);
+    fn send(&mut self, batch: Vec<T>, stop: &StopWhen) -> Result<(), Stopped> {
+        let (sent, blocked) = match self.tx.try_send(batch) {
+            Ok(()) => (Ok(()), None),
+            Err(TrySendError::Disconnected(_)) => (Err(Stopped), None),
+            Err(TrySendError::Full(batch)) => {
+                let since = Instant::now();
+                (self.send_when_free(batch, stop), Some(since))
+            }
+        };
         if sent.is_ok() {
             self.queue.sleepers.wake_one();
         }
@@ -615,15 +638,55 @@ impl<T> Target<T> {
 
     /// Sends `items`, in order, as a batch of their own after what is pending; gives
     /// back an emptied vector. `items` must fit in one of this queue's batches.
-    fn send_all(&mut self, mut items: Vec<T>, control: &Control) -> Result<Vec<T>, Stopped> {
-        self.flush(control)?;
+    fn send_all(&mut self, mut items: Vec<T>, stop: &StopWhen) -> Result<Vec<T>, Stopped> {
+        self.flush(stop)?;
         if let (Some((stage, worker)), true) = (&self.sender, self.counts_items) {
             stage.worker(*worker).sent(items.len());
         }
         // Last item first, as a batch taken from the pending slots.
         items.reverse();
         let spare = self.queue.buffer();
-        self.send(items, control).map(|()| spare)
+        self.send(items, stop).map(|()| spare)
+    }
+
+    /// Sends `batch` into a full queue: waits for room, or until nobody will read it.
+    /// Spins, then yields, before sleeping: a reader usually frees a slot within moments.
+    #[cold]
+    fn send_when_free(&self, batch: Vec<T>, stop: &StopWhen) -> Result<(), Stopped> {
+        let control = stop.control();
+        let gone = || control.is_stopped() || self.readers.is_closed();
+        let mut batch = batch;
+        let mut step = 0;
+        loop {
+            batch = match self.tx.try_send(batch) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(_)) => return Err(Stopped),
+                Err(TrySendError::Full(batch)) => batch,
+            };
+            if gone() {
+                return Err(Stopped);
+            }
+            if step < SNOOZE / 2 {
+                for _ in 0..1 << step {
+                    std::hint::spin_loop();
+                }
+            } else if step < SNOOZE {
+                std::thread::yield_now();
+            } else {
+                // The handshake of `wake`: woken by a reader taking a batch, by the
+                // last reader leaving, or by a stop (through the worker's flag).
+                let (room, worker) = (&self.readers.room, stop.sleepers());
+                room.add();
+                worker.add();
+                wake::settle();
+                if self.tx.is_full() && !gone() {
+                    wake::park();
+                }
+                room.remove();
+                worker.remove();
+            }
+            step += 1;
+        }
     }
 
     /// Counts the items pushed since the batch started.
@@ -647,48 +710,6 @@ impl<T> Drop for Target<T> {
             // Disconnected: every reader asleep sees the end of the stream.
             self.queue.sleepers.wake_all();
         }
-    }
-}
-
-/// Sends `batch`, waiting while the queue is full; says since when it waited, if it did.
-#[inline]
-fn send<T>(
-    tx: &Sender<Vec<T>>,
-    batch: Vec<T>,
-    control: &Control,
-) -> (Result<(), Stopped>, Option<Instant>) {
-    let batch = match tx.try_send(batch) {
-        Ok(()) => return (Ok(()), None),
-        Err(TrySendError::Disconnected(_)) => return (Err(Stopped), None),
-        Err(TrySendError::Full(batch)) => batch,
-    };
-    let since = Instant::now();
-    (send_when_free(tx, batch, control), Some(since))
-}
-
-fn send_when_free<T>(tx: &Sender<Vec<T>>, batch: Vec<T>, control: &Control) -> Result<(), Stopped> {
-    let mut batch = batch;
-    // Spin, then yield, before sleeping: a reader usually frees a slot within moments.
-    for step in 0..SNOOZE {
-        batch = match tx.try_send(batch) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Disconnected(_)) => return Err(Stopped),
-            Err(TrySendError::Full(batch)) => batch,
-        };
-        if control.is_stopped() {
-            return Err(Stopped);
-        }
-        if step < SNOOZE / 2 {
-            for _ in 0..1 << step {
-                std::hint::spin_loop();
-            }
-        } else {
-            std::thread::yield_now();
-        }
-    }
-    select! {
-        send(tx, batch) -> sent => sent.map_err(|_| Stopped),
-        recv(control.stopped()) -> _ => Err(Stopped),
     }
 }
 
@@ -792,7 +813,7 @@ impl<T> Output<T> {
     pub(crate) fn push_after_next(&mut self, item: T) -> Result<(), Stopped> {
         if self.targets.len() == 1 {
             // The flag covers this queue's closing: it is the only one fed.
-            return self.targets[0].push_unchecked(item, self.stop.control());
+            return self.targets[0].push_unchecked(item, &self.stop);
         }
         self.push_to_every_branch(item)
     }
@@ -806,7 +827,7 @@ impl<T> Output<T> {
         }
         match &mut self.targets[..] {
             [target] if (1..=target.queue.batch).contains(&items.len()) => {
-                target.send_all(items, self.stop.control())
+                target.send_all(items, &self.stop)
             }
             _ => {
                 for item in items.drain(..) {
@@ -832,10 +853,9 @@ impl<T> Output<T> {
                 }
                 None => break,
             };
-            let control = self.stop.control();
-            if self.targets[i].push(value, control).is_ok() {
+            if self.targets[i].push(value, &self.stop).is_ok() {
                 i += 1;
-            } else if control.is_stopped() {
+            } else if self.stop.control().is_stopped() {
                 return Err(Stopped);
             } else {
                 self.targets.remove(i);
@@ -854,12 +874,12 @@ impl<T> Drop for Output<T> {
     /// see this sender disconnect, unless the run was stopped (a failed worker records
     /// its failure before its output is dropped, so it sends nothing more).
     fn drop(&mut self) {
-        let control = self.stop.control();
+        let stop = &self.stop;
         for target in &mut self.targets {
-            if control.is_stopped() || target.readers.is_closed() {
+            if stop.control().is_stopped() || target.readers.is_closed() {
                 target.discard();
             } else {
-                let _ = target.flush(control);
+                let _ = target.flush(stop);
             }
         }
     }
