@@ -3,6 +3,8 @@
 
 mod common;
 
+#[cfg(target_os = "linux")]
+use common::thread_state;
 use common::{naturals, no_hang, signal_then_drain};
 use pipeline::{consumer, pipeline, producer, stage};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
@@ -152,22 +154,6 @@ fn stuck_after_one(mut xs: impl Iterator<Item = u64>, gate: Arc<Mutex<Receiver<(
     let first = xs.next().unwrap_or(0);
     let _ = gate.lock().unwrap().recv();
     first + xs.count() as u64
-}
-
-/// The state letter of this process's thread named `name` (`S` asleep, `R` running),
-/// from `/proc/self/task/*/stat`.
-#[cfg(target_os = "linux")]
-fn thread_state(name: &str) -> Option<char> {
-    std::fs::read_dir("/proc/self/task").ok()?.find_map(|task| {
-        let dir = task.ok()?.path();
-        let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
-        if comm.trim_end() != name {
-            return None;
-        }
-        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
-        // The state follows the parenthesised name.
-        stat.rsplit_once(") ")?.1.chars().next()
-    })
 }
 
 /// A producer asleep on a full queue stops at once on a cancel, while the only reader

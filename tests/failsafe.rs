@@ -456,6 +456,20 @@ fn a_stop_reaches_every_sleeping_worker_of_an_idle_pipeline() {
     let handle =
         pipeline!(gated(started, gate) => idle_ordered => idle_stream => drain_all).spawn();
     wait.recv().unwrap();
+    // Asleep, not still spinning or yielding before they sleep.
+    #[cfg(target_os = "linux")]
+    no_hang("the workers falling asleep", || {
+        for name in [
+            "idle_ordered#0",
+            "idle_ordered#1",
+            "idle_stream#0",
+            "drain_all#0",
+        ] {
+            while common::thread_state(name) != Some('S') {
+                std::thread::yield_now();
+            }
+        }
+    });
     handle.cancel();
     let handle = no_hang("the sleeping workers ending on cancel", move || {
         let asleep = ["idle_ordered", "idle_stream", "drain_all"];

@@ -126,3 +126,19 @@ pub fn spin(n: u64) -> u64 {
     }
     acc
 }
+
+/// The state letter of this process's thread named `name` (`S` asleep, `R` running),
+/// from `/proc/self/task/*/stat`.
+#[cfg(target_os = "linux")]
+pub fn thread_state(name: &str) -> Option<char> {
+    std::fs::read_dir("/proc/self/task").ok()?.find_map(|task| {
+        let dir = task.ok()?.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+        if comm.trim_end() != name {
+            return None;
+        }
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        // The state follows the parenthesised name.
+        stat.rsplit_once(") ")?.1.chars().next()
+    })
+}
