@@ -487,6 +487,52 @@ fn a_stop_reaches_every_sleeping_worker_of_an_idle_pipeline() {
     assert!(handle.join().unwrap_err().is_cancelled());
 }
 
+/// Item 0 blocks in the stage's own code until the test opens `gate`.
+#[stage(workers = 2, ordered)]
+fn first_blocks(x: u64, gate: Gate) -> u64 {
+    if x == 0 {
+        let _ = gate.0.lock().unwrap().recv();
+    }
+    x
+}
+
+/// One worker of an ordered stage is stuck on the first item; the other runs ahead
+/// until the window is full, and sleeps until it moves. A cancel must reach that
+/// sleeper at once, while the stuck worker has still not moved the window.
+#[test]
+fn a_stop_reaches_an_ordered_worker_waiting_for_the_window() {
+    let (open, gate) = channel();
+    let gate = Gate(std::sync::Arc::new(Mutex::new(gate)));
+    let handle = pipeline!(naturals() => first_blocks(gate) => drain_all).spawn();
+    #[cfg(target_os = "linux")]
+    no_hang("both workers asleep", || {
+        for name in ["first_blocks#0", "first_blocks#1"] {
+            while common::thread_state(name) != Some('S') {
+                std::thread::yield_now();
+            }
+        }
+    });
+    handle.cancel();
+    let handle = no_hang(
+        "the worker ahead of the window ending on cancel",
+        move || {
+            let running = |h: &pipeline::Handle<u64>| {
+                h.stats().stages[1]
+                    .workers
+                    .iter()
+                    .filter(|w| w.running)
+                    .count()
+            };
+            while running(&handle) > 1 {
+                std::thread::yield_now();
+            }
+            handle
+        },
+    );
+    open.send(()).unwrap();
+    assert!(handle.join().unwrap_err().is_cancelled());
+}
+
 #[stage]
 fn nap(x: u64) -> u64 {
     if x > 0 {

@@ -5,17 +5,18 @@
 //!
 //! No lock is held across a wait: a worker takes and numbers a batch under `taker`
 //! only if one is there at once, and waits for input with the lock released; a worker
-//! ahead of the window sleeps until the window moves (the window's signal fires), the
-//! run stops or nobody reads the output, never on a timer.
+//! ahead of the window sleeps until the window moves, the run stops or nobody reads
+//! the output (see [`wake`](crate::wake)), never on a timer.
 
-use crate::control::{lock, Control, Never};
+use crate::control::{lock, Control};
 use crate::queue::{StopWhen, Take, Waiter};
 use crate::stage::MapBatch;
 use crate::stats::WorkerCounters;
+use crate::wake::{self, Sleepers};
 use crate::worker::{unwind_stopped, Sink};
 use crate::{BoxError, Input, Output};
-use crossbeam_channel::{Receiver, Select, Sender};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -84,6 +85,12 @@ impl<T> Taker<T> {
 pub(crate) struct InOrder<T, U> {
     taker: Taker<T>,
     reorder: Mutex<Reorder<U>>,
+    /// The number of the next batch to send, `reorder.next`, for workers ahead of the
+    /// window to read without the lock: stored under it, then `moved` woken (whose
+    /// fence orders the store before its look at the sleepers).
+    next: AtomicU64,
+    /// Workers ahead of the window, woken when it moves.
+    moved: Sleepers,
     /// When the workers stop: the run stopped, or nobody reads the shared output.
     stop: StopWhen,
     window: u64,
@@ -96,9 +103,6 @@ struct Reorder<U> {
     next: u64,
     done: BTreeMap<u64, Vec<U>>,
     out: Output<U>,
-    /// Fires (its sender is dropped) when the window next moves: made by the first
-    /// worker that waits for it, so a window nobody waits for costs nothing.
-    moved: Option<(Sender<Never>, Receiver<Never>)>,
     /// Emptied result vectors, for workers to fill again: at most one a worker.
     spare: Vec<Vec<U>>,
 }
@@ -123,9 +127,10 @@ impl<T, U> InOrder<T, U> {
                 next: 0,
                 done: BTreeMap::new(),
                 out,
-                moved: None,
                 spare: Vec::new(),
             }),
+            next: AtomicU64::new(0),
+            moved: Sleepers::new(),
             // Four batches a worker: a worker ahead of one that is descheduled (more
             // threads than cores) goes on for that many before it must sleep. With two
             // a worker, the empty ordered stage of the benchmark slept three times as
@@ -184,8 +189,13 @@ impl<T, U> InOrder<T, U> {
                 }
             }
             mapped = reorder.spare.pop().unwrap_or_default();
-            // Wakes every worker waiting for the window, whichever moved it.
-            reorder.moved = None;
+            let moved = reorder.next != self.next.load(Ordering::Relaxed);
+            self.next.store(reorder.next, Ordering::Relaxed);
+            drop(reorder);
+            if moved {
+                // After the lock is let go: a woken worker takes it at once.
+                self.moved.wake_all();
+            }
         }
     }
 
@@ -199,23 +209,27 @@ impl<T, U> InOrder<T, U> {
 
     /// Waits until `seq` is inside the window; false if the run stopped meanwhile.
     fn wait_for_window(&self, seq: u64) -> bool {
-        let mut reorder = lock(&self.reorder);
-        while seq >= reorder.next + self.window {
-            // The worker holding `reorder.next` never waits here, so this ends.
-            let moved = reorder
-                .moved
-                .get_or_insert_with(|| crossbeam_channel::bounded(0))
-                .1
-                .clone();
-            drop(reorder);
-            let mut select = Select::new();
-            select.recv(&moved);
-            self.stop.watch(&mut select);
+        let inside = || seq < self.next.load(Ordering::Relaxed) + self.window;
+        let backoff = crossbeam_utils::Backoff::new();
+        while !inside() {
+            // The worker holding the window's first batch never waits here, so this ends.
             if self.should_stop() {
                 return false;
             }
-            select.ready();
-            reorder = lock(&self.reorder);
+            if !backoff.is_completed() {
+                backoff.snooze();
+                continue;
+            }
+            // The handshake of `wake`: woken when the window moves or the run stops.
+            let worker = self.stop.sleepers();
+            self.moved.add();
+            worker.add();
+            wake::settle();
+            if !inside() && !self.should_stop() {
+                wake::park();
+            }
+            self.moved.remove();
+            worker.remove();
         }
         true
     }

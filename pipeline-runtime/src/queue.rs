@@ -153,8 +153,9 @@ impl StopWhen {
         &self.control
     }
 
-    /// The worker's threads asleep for input, woken when it must stop.
-    fn sleepers(&self) -> &Sleepers {
+    /// The worker's threads asleep for input (or for room, or for an ordered stage's
+    /// window), woken when it must stop.
+    pub(crate) fn sleepers(&self) -> &Sleepers {
         self.flag.sleepers()
     }
 }
