@@ -121,6 +121,58 @@ pub(crate) fn park() {
     thread::park();
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    /// Sleeps, by the handshake, until `ready` holds.
+    fn sleep_until(ready: &AtomicBool, sleepers: &Sleepers) {
+        while !ready.load(Relaxed) {
+            sleepers.add();
+            settle();
+            if !ready.load(Relaxed) {
+                park();
+            }
+            sleepers.remove();
+        }
+    }
+
+    #[test]
+    fn every_sleeper_wakes_and_none_is_left_listed() {
+        let shared = Arc::new((AtomicBool::new(false), Sleepers::new()));
+        let sleepers: Vec<_> = (0..3)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                std::thread::spawn(move || sleep_until(&shared.0, &shared.1))
+            })
+            .collect();
+        let (ready, list) = &*shared;
+        ready.store(true, Relaxed);
+        list.wake_all();
+        for sleeper in sleepers {
+            sleeper.join().unwrap();
+        }
+        assert_eq!(list.asleep.load(Relaxed), 0);
+        assert!(list.lock().is_empty());
+    }
+
+    #[test]
+    fn wake_one_takes_the_last_sleeper_off_the_list() {
+        let list = Sleepers::new();
+        list.add();
+        assert_eq!(list.asleep.load(Relaxed), 1);
+        // Unparks this very thread: its next park returns at once.
+        list.wake_one();
+        assert_eq!(list.asleep.load(Relaxed), 0);
+        park();
+        // Already taken off by the waker: nothing to remove.
+        list.remove();
+        assert!(list.lock().is_empty());
+    }
+}
+
 /// Model-checked: every interleaving of sleepers and wakers, up to a bound on
 /// preemptions (`LOOM_MAX_PREEMPTIONS`, 3 unless set). A lost wake-up leaves a thread
 /// parked for ever, which loom reports as a deadlock. Run with
