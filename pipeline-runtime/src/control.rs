@@ -42,12 +42,14 @@ impl Signal {
 /// shares with nobody on its path, where the conditions it stands for would take a
 /// load of the run's state and a scan of the queues downstream.
 pub(crate) struct StopFlag {
-    /// Read `Relaxed` on every item: a worker that misses it for a few items still
-    /// sees it at its next blocking operation, where the raise wakes it (through
-    /// `sleepers`, or the run's `stopped` and a queue's `gone` signals). Whoever must *know* (a reader
-    /// that found its queue disconnected, then asks whether the run failed) reads it
-    /// after the channel's own synchronisation, which orders the raise that came
-    /// before the failed worker's sender was dropped (see [`Control::stop`]).
+    /// Read on every item: a worker that misses it for a few items still sees it at
+    /// its next blocking operation, where the raise wakes it (through `sleepers`, or
+    /// the run's `stopped` and a queue's `gone` signals). Stored `Release` and loaded
+    /// `Acquire` (a plain load on x86): a worker that stops because it saw the flag
+    /// has seen the run's state as it was set before the raise, and so has whoever
+    /// later sees that worker's sender disconnect (see [`StopWhen::ended_by_stop`]).
+    ///
+    /// [`StopWhen::ended_by_stop`]: crate::queue::StopWhen::ended_by_stop
     raised: AtomicBool,
     /// The queues the worker feeds that still have readers; the flag is raised when
     /// it drops to 0. Counts every queue from the start, so that one queue closing
@@ -76,11 +78,19 @@ impl StopFlag {
     /// Whether the worker must stop.
     #[inline]
     pub(crate) fn is_raised(&self) -> bool {
-        self.raised.load(Ordering::Relaxed)
+        self.raised.load(Ordering::Acquire)
     }
 
+    /// Raises the flag without waking the worker: see [`wake`](Self::wake).
     fn raise(&self) {
-        self.raised.store(true, Ordering::Relaxed);
+        self.raised.store(true, Ordering::Release);
+    }
+
+    /// Wakes the worker's threads asleep on a queue, once the flag is raised. A stop
+    /// raises every flag before it wakes anyone, so that no worker woken by it ends
+    /// (and disconnects the queue it feeds) while a reader downstream can still find
+    /// its own flag down.
+    fn wake(&self) {
         self.sleepers.wake_all();
     }
 
@@ -94,6 +104,7 @@ impl StopFlag {
         // AcqRel, as `Readers::leave`: the last queue to close sees the others closed.
         if self.open.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.raise();
+            self.wake();
         }
     }
 }
@@ -173,6 +184,9 @@ impl Control {
         for flag in flags.iter().filter(|flag| flag.producer) {
             flag.raise();
         }
+        for flag in flags.iter().filter(|flag| flag.producer) {
+            flag.wake();
+        }
         drop(flags);
         self.draining.fire();
     }
@@ -189,9 +203,13 @@ impl Control {
     /// Stops every worker at its next item or blocking queue operation.
     pub(crate) fn stop(&self) {
         let flags = lock(&self.flags);
+        // Before the flags, whose `Release` stores publish it (see `StopFlag::raised`).
         self.state.store(STOPPED, Ordering::Relaxed);
         for flag in flags.iter() {
             flag.raise();
+        }
+        for flag in flags.iter() {
+            flag.wake();
         }
         drop(flags);
         self.stopped.fire();

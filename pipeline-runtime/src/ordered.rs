@@ -45,6 +45,13 @@ impl<T> Taker<T> {
         self.waiter.should_stop()
     }
 
+    /// At the end of the input, whether it ended because the run stopped (see
+    /// [`StopWhen::ended_by_stop`]).
+    #[cfg_attr(not(feature = "isolate"), allow(dead_code))]
+    pub(crate) fn ended_by_stop(&self) -> bool {
+        self.waiter.ended_by_stop()
+    }
+
     /// The next batch, last item first (see `pending`), with every batch that can be
     /// had at once added, up to about `most` items; its number and the number of its
     /// first item. `None` at the end of the input or on a stop.
@@ -201,7 +208,7 @@ impl<T, U> InOrder<T, U> {
 
     /// The input ended or the worker must stop: a stop unwinds (see `worker`).
     fn stopped_or_done(&self) -> Result<(), BoxError> {
-        if self.should_stop() {
+        if self.stop.ended_by_stop() {
             unwind_stopped();
         }
         Ok(())
@@ -220,16 +227,10 @@ impl<T, U> InOrder<T, U> {
                 backoff.snooze();
                 continue;
             }
-            // The handshake of `wake`: woken when the window moves or the run stops.
-            let worker = self.stop.sleepers();
-            self.moved.add();
-            worker.add();
-            wake::settle();
-            if !inside() && !self.should_stop() {
-                wake::park();
-            }
-            self.moved.remove();
-            worker.remove();
+            // Woken when the window moves or the run stops.
+            wake::sleep_on(&[&self.moved, self.stop.sleepers()], || {
+                inside() || self.should_stop()
+            });
         }
         true
     }

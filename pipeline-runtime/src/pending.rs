@@ -446,16 +446,9 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_models {
     use super::*;
+    use crate::sync::model;
     use loom::sync::{Condvar, Mutex};
     use loom::thread;
-
-    fn model(f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(3);
-        }
-        builder.check(f);
-    }
 
     /// Two generations of a batch of two, an owner taking each whole and `stealers`
     /// stealing `attempts` times each: each item arrives exactly once, and a stealer

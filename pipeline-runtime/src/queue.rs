@@ -139,6 +139,16 @@ impl StopWhen {
         self.flag.is_raised()
     }
 
+    /// At the end of the worker's input: whether the input ended because the run
+    /// stopped, not because every sender finished. The run's state is read besides the
+    /// flag: a stop sets the state, then raises the flags one by one, and a worker
+    /// upstream that saw its own flag first may have ended and disconnected this
+    /// input before this worker's flag is raised. That worker saw the state set (the
+    /// flags are `Release`/`Acquire`), and the disconnect orders it before this read.
+    pub(crate) fn ended_by_stop(&self) -> bool {
+        self.now() || self.control.should_stop(false)
+    }
+
     /// Adds to `select` the signals that fire when [`now`](Self::now) may turn true.
     /// A queue already closed would wake the select at once, so only the others are
     /// watched: check `now()` after this, where one that closed before is seen.
@@ -282,6 +292,12 @@ impl<T> Waiter<T> {
         self.stop.now()
     }
 
+    /// At the end of the input, whether it ended because the run stopped (see
+    /// [`StopWhen::ended_by_stop`]).
+    pub(crate) fn ended_by_stop(&self) -> bool {
+        self.stop.ended_by_stop()
+    }
+
     /// Returns once a batch may be ready to take, or the input ended, or the worker
     /// should stop; the caller then looks. Blocks with no timeout (see the module
     /// docs): a moment of spinning and yielding, then a request to every sender, then
@@ -297,19 +313,12 @@ impl<T> Waiter<T> {
         if self.queue.ask() {
             return;
         }
-        // The handshake of `wake`: registered, fenced, one more look, then the park.
-        let (queue, worker) = (&self.queue.sleepers, self.stop.sleepers());
-        queue.add();
-        worker.add();
-        wake::settle();
-        if self.rx.is_empty()
-            && self.queue.senders.load(Ordering::Acquire) != 0
-            && !self.should_stop()
-        {
-            wake::park();
-        }
-        queue.remove();
-        worker.remove();
+        // Woken by a sent batch, the last sender leaving, or a stop.
+        wake::sleep_on(&[&self.queue.sleepers, self.stop.sleepers()], || {
+            !self.rx.is_empty()
+                || self.queue.senders.load(Ordering::Acquire) == 0
+                || self.should_stop()
+        });
     }
 }
 
@@ -427,7 +436,7 @@ impl<T> Input<T> {
     /// The end of the input: `None`, unless the run stopped (a failure upstream is
     /// recorded before the failed worker's sender disconnects), which stops the worker.
     fn end(&self) -> Option<T> {
-        if self.should_stop() {
+        if self.wait.ended_by_stop() {
             return self.stop();
         }
         None
@@ -674,17 +683,11 @@ impl<T> Target<T> {
             } else if step < SNOOZE {
                 std::thread::yield_now();
             } else {
-                // The handshake of `wake`: woken by a reader taking a batch, by the
-                // last reader leaving, or by a stop (through the worker's flag).
-                let (room, worker) = (&self.readers.room, stop.sleepers());
-                room.add();
-                worker.add();
-                wake::settle();
-                if self.tx.is_full() && !gone() {
-                    wake::park();
-                }
-                room.remove();
-                worker.remove();
+                // Woken by a reader taking a batch, by the last reader leaving, or
+                // by a stop (through the worker's flag).
+                wake::sleep_on(&[&self.readers.room, stop.sleepers()], || {
+                    !self.tx.is_full() || gone()
+                });
             }
             step += 1;
         }

@@ -65,3 +65,14 @@ impl Backoff {
         self.0.snooze();
     }
 }
+
+/// Checks `f` under every interleaving loom explores, up to a bound on preemptions
+/// (`LOOM_MAX_PREEMPTIONS`, 3 unless set).
+#[cfg(all(loom, test))]
+pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}

@@ -12,8 +12,9 @@
 //!
 //! The handshake, with a `SeqCst` fence on each side:
 //!
-//! - the sleeper: [`add`](Sleepers::add) itself, fence, look once more at what it
-//!   waits for (the queue, the flag), and park only if there is still nothing;
+//! - the sleeper ([`sleep_on`]): add itself to every list it sleeps on, fence, look
+//!   once more at what it waits for (the queue, the flag), and park only if there is
+//!   still nothing;
 //! - the waker: make the change (send the batch, raise the flag), fence, and look at
 //!   the count of sleepers.
 //!
@@ -50,16 +51,15 @@ impl Sleepers {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Registers the current thread, about to park. Then [`settle`] and look once more
-    /// at what it waits for; after the park, or instead of it, [`remove`](Self::remove).
-    pub(crate) fn add(&self) {
+    /// Registers the current thread, about to park (see [`sleep_on`]).
+    fn add(&self) {
         let mut threads = self.lock();
         threads.push(thread::current());
         self.asleep.store(threads.len(), Relaxed);
     }
 
     /// Unregisters the current thread, if no waker has taken it out already.
-    pub(crate) fn remove(&self) {
+    fn remove(&self) {
         let me = thread::current().id();
         let mut threads = self.lock();
         if let Some(at) = threads.iter().position(|t| t.id() == me) {
@@ -108,17 +108,22 @@ impl Sleepers {
     }
 }
 
-/// Between a sleeper's [`Sleepers::add`] and its last look at what it waits for: pairs
-/// with the fence of [`Sleepers::wake_one`] and [`Sleepers::wake_all`].
-#[inline]
-pub(crate) fn settle() {
+/// Sleeps on every list of `lists` until woken, unless `ready()` holds once the
+/// thread is on them: the sleeper's half of the handshake (see the module docs).
+/// `ready` looks at everything a waker on these lists changes before it wakes. Returns
+/// after a wake-up, or at once if ready, or spuriously: the caller looks again.
+pub(crate) fn sleep_on(lists: &[&Sleepers], ready: impl FnOnce() -> bool) {
+    for list in lists {
+        list.add();
+    }
+    // Pairs with the fence of `wake_one` and `wake_all`.
     fence(SeqCst);
-}
-
-/// Parks the current thread until it is unparked (or spuriously: look again).
-#[inline]
-pub(crate) fn park() {
-    thread::park();
+    if !ready() {
+        thread::park();
+    }
+    for list in lists {
+        list.remove();
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -130,12 +135,7 @@ mod tests {
     /// Sleeps, by the handshake, until `ready` holds.
     fn sleep_until(ready: &AtomicBool, sleepers: &Sleepers) {
         while !ready.load(Relaxed) {
-            sleepers.add();
-            settle();
-            if !ready.load(Relaxed) {
-                park();
-            }
-            sleepers.remove();
+            sleep_on(&[sleepers], || ready.load(Relaxed));
         }
     }
 
@@ -166,7 +166,7 @@ mod tests {
         // Unparks this very thread: its next park returns at once.
         list.wake_one();
         assert_eq!(list.asleep.load(Relaxed), 0);
-        park();
+        thread::park();
         // Already taken off by the waker: nothing to remove.
         list.remove();
         assert!(list.lock().is_empty());
@@ -180,16 +180,8 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_models {
     use super::*;
-    use crate::sync::{Arc, AtomicBool};
+    use crate::sync::{model, Arc, AtomicBool};
     use loom::thread;
-
-    fn model(f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(3);
-        }
-        builder.check(f);
-    }
 
     /// What the sleepers wait for: items to take, as a queue's batches.
     struct Items {
@@ -212,12 +204,7 @@ mod loom_models {
                     }
                     continue;
                 }
-                self.sleepers.add();
-                settle();
-                if self.left.load(Relaxed) == 0 {
-                    park();
-                }
-                self.sleepers.remove();
+                sleep_on(&[&self.sleepers], || self.left.load(Relaxed) != 0);
             }
         }
 
@@ -283,12 +270,7 @@ mod loom_models {
                     thread::spawn(move || {
                         let (raised, sleepers) = &*flag;
                         while !raised.load(Relaxed) {
-                            sleepers.add();
-                            settle();
-                            if !raised.load(Relaxed) {
-                                park();
-                            }
-                            sleepers.remove();
+                            sleep_on(&[sleepers], || raised.load(Relaxed));
                         }
                     })
                 })

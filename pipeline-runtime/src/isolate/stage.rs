@@ -114,6 +114,9 @@ where
                             let taken = taker.take(MAX_BATCH);
                             counters.waited_for_input(waiting);
                             let Some((_, first, mut batch)) = taken else {
+                                if taker.ended_by_stop() {
+                                    unwind_stopped();
+                                }
                                 return Ok(());
                             };
                             counters.received(batch.len());
