@@ -62,6 +62,7 @@ impl<C> Table<C> {
             for k in 0..n {
                 let i = (rep + k) % n;
                 let v = &self.variants[i];
+                warm_up();
                 let t = Instant::now();
                 let got = (v.run)(&self.ctx);
                 let elapsed = t.elapsed();
@@ -184,4 +185,23 @@ impl Samples {
             .unwrap_or_else(|| panic!("workload {} has no sequential variant", self.workload));
         self.ratio(seq.name, name)
     }
+}
+
+/// Keeps every CPU busy for a moment before a variant is timed. Without it, the
+/// variant that follows the single-threaded sequential run (the same one every
+/// repetition) found the other CPU slow to come back into use: on this VM the
+/// parallel variant timed right after it took 10 to 30% longer in some
+/// repetitions, and only that one.
+pub fn warm_up() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let until = Instant::now() + std::time::Duration::from_millis(20);
+    std::thread::scope(|scope| {
+        for _ in 0..cpus {
+            scope.spawn(|| {
+                while Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+    });
 }

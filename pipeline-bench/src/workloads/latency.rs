@@ -204,6 +204,7 @@ fn run(cfg: &Config, out: &mut Report) {
                 cfg.reps,
                 v.name
             );
+            crate::variants::warm_up();
             let got = (v.run)(&ctx);
             let mut values: Vec<u64> = got.iter().map(|p| p.0).collect();
             let want = if v.keeps_order {
