@@ -92,9 +92,10 @@ impl<T> Taker<T> {
 pub(crate) struct InOrder<T, U> {
     taker: Taker<T>,
     reorder: Mutex<Reorder<U>>,
-    /// The number of the next batch to send, `reorder.next`, for workers ahead of the
-    /// window to read without the lock: stored under it, then `moved` woken (whose
-    /// fence orders the store before its look at the sleepers).
+    /// The number of the next batch to send. Written only under `reorder`'s lock, by
+    /// the worker sending that batch; read without it by workers ahead of the window.
+    /// `Relaxed`: it hands over no data (the batches go through the lock), and the
+    /// fence of `moved.wake_all` orders the store before the look at the sleepers.
     next: AtomicU64,
     /// Workers ahead of the window, woken when it moves.
     moved: Sleepers,
@@ -107,7 +108,6 @@ pub(crate) struct InOrder<T, U> {
 }
 
 struct Reorder<U> {
-    next: u64,
     done: BTreeMap<u64, Vec<U>>,
     out: Output<U>,
     /// Emptied result vectors, for workers to fill again: at most one a worker.
@@ -131,7 +131,6 @@ impl<T, U> InOrder<T, U> {
             taker: Taker::new(input),
             stop: out.stop_when().clone(),
             reorder: Mutex::new(Reorder {
-                next: 0,
                 done: BTreeMap::new(),
                 out,
                 spare: Vec::new(),
@@ -180,12 +179,14 @@ impl<T, U> InOrder<T, U> {
             self.taker.recycle(batch);
             let mut reorder = lock(&self.reorder);
             reorder.done.insert(seq, std::mem::take(&mut mapped));
+            let mut moved = false;
             loop {
-                let next = reorder.next;
+                let next = self.next.load(Ordering::Relaxed);
                 let Some(ready) = reorder.done.remove(&next) else {
                     break;
                 };
-                reorder.next += 1;
+                self.next.store(next + 1, Ordering::Relaxed);
+                moved = true;
                 // One batch downstream, not one push per item.
                 match reorder.out.push_all(ready) {
                     Ok(emptied) => reorder.spare.push(emptied),
@@ -196,8 +197,6 @@ impl<T, U> InOrder<T, U> {
                 }
             }
             mapped = reorder.spare.pop().unwrap_or_default();
-            let moved = reorder.next != self.next.load(Ordering::Relaxed);
-            self.next.store(reorder.next, Ordering::Relaxed);
             drop(reorder);
             if moved {
                 // After the lock is let go: a woken worker takes it at once.

@@ -51,19 +51,19 @@ impl Sleepers {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Registers the current thread, about to park (see [`sleep_on`]).
-    fn add(&self) {
+    /// Registers `me`, the current thread, about to park (see [`sleep_on`]).
+    fn add(&self, me: &thread::Thread) {
         let mut threads = self.lock();
-        threads.push(thread::current());
+        threads.push(me.clone());
         self.asleep.store(threads.len(), Relaxed);
     }
 
-    /// Unregisters the current thread, if no waker has taken it out already.
-    fn remove(&self) {
-        let me = thread::current().id();
+    /// Unregisters `me`, if no waker has taken it out already. Keeps the order in
+    /// which the others slept (see [`wake_one`](Self::wake_one)).
+    fn remove(&self, me: &thread::Thread) {
         let mut threads = self.lock();
-        if let Some(at) = threads.iter().position(|t| t.id() == me) {
-            threads.swap_remove(at);
+        if let Some(at) = threads.iter().position(|t| t.id() == me.id()) {
+            threads.remove(at);
             self.asleep.store(threads.len(), Relaxed);
         }
     }
@@ -113,8 +113,9 @@ impl Sleepers {
 /// `ready` looks at everything a waker on these lists changes before it wakes. Returns
 /// after a wake-up, or at once if ready, or spuriously: the caller looks again.
 pub(crate) fn sleep_on(lists: &[&Sleepers], ready: impl FnOnce() -> bool) {
+    let me = thread::current();
     for list in lists {
-        list.add();
+        list.add(&me);
     }
     // Pairs with the fence of `wake_one` and `wake_all`.
     fence(SeqCst);
@@ -122,7 +123,7 @@ pub(crate) fn sleep_on(lists: &[&Sleepers], ready: impl FnOnce() -> bool) {
         thread::park();
     }
     for list in lists {
-        list.remove();
+        list.remove(&me);
     }
 }
 
@@ -161,14 +162,24 @@ mod tests {
     #[test]
     fn wake_one_takes_the_last_sleeper_off_the_list() {
         let list = Sleepers::new();
-        list.add();
-        assert_eq!(list.asleep.load(Relaxed), 1);
-        // Unparks this very thread: its next park returns at once.
+        let other = std::thread::spawn(|| {});
+        let other_thread = other.thread().clone();
+        other.join().unwrap();
+        let me = thread::current();
+        list.add(&other_thread);
+        list.add(&me);
+        assert_eq!(list.asleep.load(Relaxed), 2);
+        // Takes off this very thread, the last to sleep, and unparks it: its next
+        // park returns at once.
         list.wake_one();
-        assert_eq!(list.asleep.load(Relaxed), 0);
+        assert_eq!(list.asleep.load(Relaxed), 1);
+        let left: Vec<_> = list.lock().iter().map(|t| t.id()).collect();
+        assert_eq!(left, [other_thread.id()]);
         thread::park();
         // Already taken off by the waker: nothing to remove.
-        list.remove();
+        list.remove(&me);
+        assert_eq!(list.asleep.load(Relaxed), 1);
+        list.remove(&other_thread);
         assert!(list.lock().is_empty());
     }
 }
