@@ -9,7 +9,7 @@
 //! the output (see [`wake`](crate::wake)), never on a timer.
 
 use crate::control::{lock, Control};
-use crate::queue::{StopWhen, Take, Waiter};
+use crate::queue::{Idle, StopWhen, Take, Waiter};
 use crate::stage::MapBatch;
 use crate::stats::WorkerCounters;
 use crate::wake::{self, Sleepers};
@@ -56,12 +56,13 @@ impl<T> Taker<T> {
     /// had at once added, up to about `most` items; its number and the number of its
     /// first item. `None` at the end of the input or on a stop.
     pub(crate) fn take(&self, most: usize) -> Option<(u64, u64, Vec<T>)> {
+        let mut idle = Idle::default();
         loop {
             let mut taker = lock(&self.taker);
-            match taker.0.try_batch() {
+            match taker.0.try_batch(idle.may_steal()) {
                 Take::Batch(mut batch) => {
                     while batch.len() < most {
-                        match taker.0.try_batch() {
+                        match taker.0.try_batch(idle.may_steal()) {
                             // Later items go in front: the batch is read from its end.
                             Take::Batch(mut more) => {
                                 more.append(&mut batch);
@@ -79,7 +80,7 @@ impl<T> Taker<T> {
                 Take::Empty => {}
             }
             drop(taker);
-            self.waiter.park();
+            self.waiter.park(&mut idle);
         }
     }
 

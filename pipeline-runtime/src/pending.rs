@@ -2,9 +2,9 @@
 //!
 //! A worker pushes items one at a time into the [`Batch`] it owns, and sends the batch
 //! through the queue when it is full or when a receiver asks for it. A receiver holds
-//! a [`Stealer`] of every sender's batch: one that finds the queue empty *steals* what
-//! is pending instead of waiting, so an item never waits in a half-full batch while
-//! its producer blocks (the log tailer's line reaches the consumer at once). Only the
+//! a [`Stealer`] of every sender's batch: one that has found the queue empty for a
+//! moment *steals* what is pending instead of sleeping, so an item never waits in a
+//! half-full batch while its producer blocks (the log tailer's line reaches the consumer at once). Only the
 //! owner writes, claims everything and starts a new batch, so the owner type is not
 //! `Clone`; the stealers are.
 //!

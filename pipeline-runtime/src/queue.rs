@@ -3,8 +3,10 @@
 //!
 //! Items cross it in batches, to pay for one channel operation per batch instead of
 //! per item, but a batch never holds an item back from an idle reader. Each sender
-//! fills a [`Batch`]; a reader that finds the queue empty takes whatever is pending
-//! (the sender may be blocked in its own code after pushing), and only then sleeps.
+//! fills a [`Batch`]; a reader that finds the queue empty spins a moment, then takes
+//! whatever is pending (the sender may be blocked in its own code after pushing), and
+//! only then sleeps. Not at once (see [`Idle`]): while items flow, a batch fills within
+//! moments, and taking it item by item would only make small batches.
 //!
 //! Sleeping costs nothing and misses nothing. Before it sleeps, a reader *asks* every
 //! sender's batch (see [`pending`](crate::pending)): a sender whose next push finds
@@ -299,16 +301,22 @@ impl<T> Waiter<T> {
     }
 
     /// Returns once a batch may be ready to take, or the input ended, or the worker
-    /// should stop; the caller then looks. Blocks with no timeout (see the module
-    /// docs): a moment of spinning and yielding, then a request to every sender, then
-    /// a sleep that only a sent batch, the last sender leaving or a stop ends.
-    pub(crate) fn park(&self) {
-        let backoff = Backoff::new();
-        while !backoff.is_completed() {
-            if !self.rx.is_empty() || self.should_stop() {
-                return;
+    /// should stop; the caller then looks (see [`Idle`] for whether it may steal).
+    /// Blocks with no timeout (see the module docs): first a moment of spinning and
+    /// yielding, after which the caller may take what senders have pending; then a
+    /// request to every sender, and a sleep that only a sent batch, the last sender
+    /// leaving or a stop ends.
+    pub(crate) fn park(&self, idle: &mut Idle) {
+        if !idle.spun {
+            let backoff = Backoff::new();
+            while !backoff.is_completed() {
+                if !self.rx.is_empty() || self.should_stop() {
+                    return;
+                }
+                backoff.snooze();
             }
-            backoff.snooze();
+            idle.spun = true;
+            return;
         }
         if self.queue.ask() {
             return;
@@ -319,6 +327,24 @@ impl<T> Waiter<T> {
                 || self.queue.senders.load(Ordering::Acquire) == 0
                 || self.should_stop()
         });
+    }
+}
+
+/// How long a reader has found its queue empty, which decides whether it takes the
+/// items a sender has pending. Not at once: while items flow, the sender's batch is
+/// full within moments, and a reader that stole it item by item would make small
+/// batches and contend with the sender for its cache lines. Only once it has spun
+/// with nothing sent (the sender may be blocked in its own code after pushing) does
+/// it steal, and then it asks and sleeps.
+#[derive(Default)]
+pub(crate) struct Idle {
+    spun: bool,
+}
+
+impl Idle {
+    /// Whether the reader may take what senders have pending.
+    pub(crate) fn may_steal(&self) -> bool {
+        self.spun
     }
 }
 
@@ -443,8 +469,8 @@ impl<T> Input<T> {
     }
 
     /// The rest of the current batch, or the next one if it can be had without
-    /// waiting: a batch sent, or the items a sender has pending.
-    pub(crate) fn try_batch(&mut self) -> Take<T> {
+    /// waiting: a batch sent, or, if `steal`, the items a sender has pending.
+    pub(crate) fn try_batch(&mut self, steal: bool) -> Take<T> {
         if !self.batch.is_empty() {
             return Take::Batch(std::mem::take(&mut self.batch));
         }
@@ -456,6 +482,7 @@ impl<T> Input<T> {
             Ok(_) => Take::Empty,
             // Every sender flushed its pending batch before disconnecting.
             Err(TryRecvError::Disconnected) => Take::End,
+            Err(TryRecvError::Empty) if !steal => Take::Empty,
             Err(TryRecvError::Empty) => match self.wait.queue.steal(&self.wait.rx) {
                 stolen if stolen.is_empty() => Take::Empty,
                 stolen => Take::Batch(stolen),
@@ -492,11 +519,12 @@ impl<T> Input<T> {
 
     /// The next non-empty batch; `None` at the end of the stream or when stopped.
     fn receive(&mut self) -> Option<Vec<T>> {
+        let mut idle = Idle::default();
         loop {
-            match self.try_batch() {
+            match self.try_batch(idle.may_steal()) {
                 Take::Batch(batch) => return Some(batch),
                 Take::End => return None,
-                Take::Empty => self.wait.park(),
+                Take::Empty => self.wait.park(&mut idle),
             }
         }
     }
