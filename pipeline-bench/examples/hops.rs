@@ -20,6 +20,9 @@ struct Stamped {
 
 const HOPS: usize = 4;
 
+/// A hop slower than this, in µs, is counted as stalled.
+const SLOW_US: f64 = 150.0;
+
 fn ticks(n: u64) -> impl Iterator<Item = Stamped> + Send + 'static {
     (0..n).map(|i| {
         if i > 0 {
@@ -117,6 +120,13 @@ fn report(name: &str, got: &[Stamped]) {
         percentile(&trip, 50.0),
         percentile(&trip, 99.0)
     );
+    let slow: Vec<String> = (1..=HOPS)
+        .map(|k| {
+            let n = got.iter().filter(|s| micros(s, k - 1, k) > SLOW_US).count();
+            n.to_string()
+        })
+        .collect();
+    line += &format!(" | slow {}", slow.join(" "));
     println!("{line}");
 }
 
@@ -125,11 +135,17 @@ fn main() {
     let items = args.next().and_then(Result::ok).unwrap_or(1000);
     let runs = args.next().and_then(Result::ok).unwrap_or(3);
     println!("µs: hops median and p90, the whole trip median and p99");
-    for _ in 0..runs {
+    for run in 0..runs {
+        // Each first in turn: neither always runs on a machine the other warmed.
+        if run % 2 == 1 {
+            report("crossbeam", &crossbeam(items));
+        }
         let got = pipeline!(ticking(items) => a => b => c => arrivals)
             .run()
             .expect("the pipeline runs");
         report("pipeline", &got);
-        report("crossbeam", &crossbeam(items));
+        if run % 2 == 0 {
+            report("crossbeam", &crossbeam(items));
+        }
     }
 }
