@@ -313,7 +313,7 @@
 //! **Ordered or not.** With several workers, items leave a stage in whatever order
 //! the workers finish. Mark an item-form stage `ordered` when the order matters:
 //! batches are numbered as workers take them and leave in that order, through a
-//! window of two batches per worker, so a slow item holds back at most that much.
+//! window of four batches per worker, so a slow item holds back at most that much.
 //! Every stage with one worker keeps order by itself.
 //!
 //! **Errors and cancellation.** Return `Result` from any stage; an `Err` or a panic
