@@ -3,14 +3,16 @@
 //! `window` numbers are handed out beyond the oldest batch still in flight, which
 //! bounds the results held back.
 //!
-//! No lock is held across a wait: a worker takes and numbers a batch under `taker`
-//! only if one is there at once, and waits for input with the lock released; a worker
-//! ahead of the window sleeps until the window moves, the run stops or nobody reads
-//! the output (see [`wake`](crate::wake)), never on a timer. Results are sent by one
-//! worker at a time, the *sender*, outside the `reorder` lock: a worker whose results
-//! are done leaves them there and, unless another is sending, becomes the sender and
-//! sends every batch that is next in order, waiting on the output queue if it is
-//! full; the others go on with their next batch meanwhile.
+//! No lock is held across a wait for input or for the window: a worker takes and
+//! numbers a batch under `taker` only if one is there at once, and waits for input
+//! with the lock released; a worker ahead of the window sleeps until the window
+//! moves, the run stops or nobody reads the output (see [`wake`](crate::wake)), never
+//! on a timer. The worker that sends the results next in order does hold `reorder`
+//! while the output queue is full: the others then wait for it rather than go on.
+//! On two cores that is the faster of the two (letting the others go on, one worker
+//! sending for all outside the lock, halved the per-item cost of an empty ordered
+//! stage but slowed a 200 ns one by a tenth, most likely because the workers going
+//! on took the CPU the stage downstream needed; see `BENCHMARKS.md`).
 
 use crate::control::{lock, Control};
 use crate::queue::{Idle, StopWhen, Take, Waiter};
@@ -18,10 +20,10 @@ use crate::stage::MapBatch;
 use crate::stats::WorkerCounters;
 use crate::wake::{self, Sleepers};
 use crate::worker::{unwind_stopped, Sink};
-use crate::{BoxError, Input, Output, Stopped};
+use crate::{BoxError, Input, Output};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// An input shared by several workers that numbers what they take: each batch, and
@@ -97,17 +99,10 @@ impl<T> Taker<T> {
 pub(crate) struct InOrder<T, U> {
     taker: Taker<T>,
     reorder: Mutex<Reorder<U>>,
-    /// The shared output: locked by the sender alone (and by a failed worker that
-    /// discards what is pending), never while `reorder` is held.
-    out: Mutex<Output<U>>,
-    /// The number of the next batch to send. Written only by the sender (taking the
-    /// turn under `reorder`'s lock makes it the only one), once that batch is sent;
-    /// read by workers ahead of the window, so the results held, done or being sent,
-    /// are at most `window` batches.
-    /// `Relaxed`: it hands over no data (the batches go through the lock); the turn
-    /// passes under the lock, which orders one sender's stores before the next one's
-    /// loads; and the fence of `moved.wake_all` orders the store before the look at
-    /// the sleepers.
+    /// The number of the next batch to send. Written only under `reorder`'s lock, by
+    /// the worker sending that batch; read without it by workers ahead of the window.
+    /// `Relaxed`: it hands over no data (the batches go through the lock), and the
+    /// fence of `moved.wake_all` orders the store before the look at the sleepers.
     next: AtomicU64,
     /// Workers ahead of the window, woken when it moves.
     moved: Sleepers,
@@ -121,9 +116,7 @@ pub(crate) struct InOrder<T, U> {
 
 struct Reorder<U> {
     done: BTreeMap<u64, Vec<U>>,
-    /// A worker is sending: it sends each batch found next in order here, and the
-    /// others leave theirs.
-    sending: bool,
+    out: Output<U>,
     /// Emptied result vectors, for workers to fill again: at most one a worker.
     spare: Vec<Vec<U>>,
 }
@@ -135,7 +128,7 @@ impl<T: Send + 'static, U: Send + 'static> Sink for Arc<InOrder<T, U>> {
         self.stop.clone()
     }
     fn discard(&mut self) {
-        lock(&self.out).discard();
+        lock(&self.reorder).out.discard();
     }
 }
 
@@ -146,10 +139,9 @@ impl<T, U> InOrder<T, U> {
             stop: out.stop_when().clone(),
             reorder: Mutex::new(Reorder {
                 done: BTreeMap::new(),
-                sending: false,
+                out,
                 spare: Vec::new(),
             }),
-            out: Mutex::new(out),
             next: AtomicU64::new(0),
             moved: Sleepers::new(),
             // Four batches a worker: a worker ahead of one that is descheduled (more
@@ -194,44 +186,28 @@ impl<T, U> InOrder<T, U> {
             self.taker.recycle(batch);
             let mut reorder = lock(&self.reorder);
             reorder.done.insert(seq, std::mem::take(&mut mapped));
-            if !reorder.sending {
-                reorder.sending = true;
-                let sent;
-                (reorder, sent) = self.send_in_order(reorder);
-                reorder.sending = false;
-                if sent.is_err() {
-                    drop(reorder);
-                    return self.stopped_or_done();
+            let mut moved = false;
+            loop {
+                let next = self.next.load(Ordering::Relaxed);
+                let Some(ready) = reorder.done.remove(&next) else {
+                    break;
+                };
+                self.next.store(next + 1, Ordering::Relaxed);
+                moved = true;
+                // One batch downstream, not one push per item.
+                match reorder.out.push_all(ready) {
+                    Ok(emptied) => reorder.spare.push(emptied),
+                    Err(_) => {
+                        drop(reorder);
+                        return self.stopped_or_done();
+                    }
                 }
             }
             mapped = reorder.spare.pop().unwrap_or_default();
-        }
-    }
-
-    /// As the sender: sends each batch that is next in order, one at a time with
-    /// `reorder` let go, until the next one is not done yet, or nobody will read it;
-    /// gives the lock back.
-    fn send_in_order<'a>(
-        &'a self,
-        mut reorder: MutexGuard<'a, Reorder<U>>,
-    ) -> (MutexGuard<'a, Reorder<U>>, Result<(), Stopped>) {
-        loop {
-            let next = self.next.load(Ordering::Relaxed);
-            let Some(ready) = reorder.done.remove(&next) else {
-                return (reorder, Ok(()));
-            };
             drop(reorder);
-            // One batch downstream, not one push per item.
-            let sent = lock(&self.out).push_all(ready);
-            if sent.is_ok() {
-                self.next.store(next + 1, Ordering::Relaxed);
-                // The window moved: wake the workers ahead of it.
+            if moved {
+                // After the lock is let go: a woken worker takes it at once.
                 self.moved.wake_all();
-            }
-            reorder = lock(&self.reorder);
-            match sent {
-                Ok(emptied) => reorder.spare.push(emptied),
-                Err(stopped) => return (reorder, Err(stopped)),
             }
         }
     }
