@@ -4,9 +4,9 @@
 //! through the queue when it is full or when a receiver asks for it. A receiver holds
 //! a [`Stealer`] of every sender's batch: one that has found the queue empty for a
 //! moment *steals* what is pending instead of sleeping, so an item never waits in a
-//! half-full batch while its producer blocks (the log tailer's line reaches the consumer at once). Only the
-//! owner writes, claims everything and starts a new batch, so the owner type is not
-//! `Clone`; the stealers are.
+//! half-full batch while its producer blocks (the log tailer's line reaches the
+//! consumer at once). Only the owner writes, claims everything and starts a new
+//! batch, so the owner type is not `Clone`; the stealers are.
 //!
 //! Items come out of a batch last first, so that a reader takes them in order with
 //! `Vec::pop`, and the emptied vector can carry another batch.
