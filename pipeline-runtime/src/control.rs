@@ -86,10 +86,8 @@ impl StopFlag {
         self.raised.store(true, Ordering::Release);
     }
 
-    /// Wakes the worker's threads asleep on a queue, once the flag is raised. A stop
-    /// raises every flag before it wakes anyone, so that no worker woken by it ends
-    /// (and disconnects the queue it feeds) while a reader downstream can still find
-    /// its own flag down.
+    /// Wakes the worker's threads asleep on a queue, once the flag is raised (see
+    /// [`raise_then_wake`] for several flags at once).
     fn wake(&self) {
         self.sleepers.wake_all();
     }
@@ -140,6 +138,19 @@ pub(crate) struct Control {
     on_stop: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
 
+/// Raises every flag of `flags`, then wakes their workers: a stop or a drain raises
+/// every flag before it wakes anyone, so that no worker woken by it ends (and
+/// disconnects the queue it feeds) while a reader downstream can still find its own
+/// flag down.
+fn raise_then_wake<'a>(flags: impl Iterator<Item = &'a Arc<StopFlag>> + Clone) {
+    for flag in flags.clone() {
+        flag.raise();
+    }
+    for flag in flags {
+        flag.wake();
+    }
+}
+
 impl Control {
     pub(crate) fn new() -> Arc<Self> {
         // Before the run's queues are used: their senders take the cheap path from
@@ -181,12 +192,7 @@ impl Control {
         let _ =
             self.state
                 .compare_exchange(RUNNING, DRAINING, Ordering::Relaxed, Ordering::Relaxed);
-        for flag in flags.iter().filter(|flag| flag.producer) {
-            flag.raise();
-        }
-        for flag in flags.iter().filter(|flag| flag.producer) {
-            flag.wake();
-        }
+        raise_then_wake(flags.iter().filter(|flag| flag.producer));
         drop(flags);
         self.draining.fire();
     }
@@ -205,12 +211,7 @@ impl Control {
         let flags = lock(&self.flags);
         // Before the flags, whose `Release` stores publish it (see `StopFlag::raised`).
         self.state.store(STOPPED, Ordering::Relaxed);
-        for flag in flags.iter() {
-            flag.raise();
-        }
-        for flag in flags.iter() {
-            flag.wake();
-        }
+        raise_then_wake(flags.iter());
         drop(flags);
         self.stopped.fire();
         self.draining.fire();
