@@ -5,6 +5,8 @@ mod common;
 
 use common::{no_hang, spin};
 use pipeline::{consumer, pipeline, producer, stage};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Barrier, Mutex};
 
 #[producer]
 fn numbers(n: u64) -> impl Iterator<Item = u64> {
@@ -55,4 +57,118 @@ fn unordered_stages_keep_the_multiset() {
     });
     got.sort_unstable();
     assert_eq!(got, in_arrival_order(numbers(20_000).map(uneven_unordered)));
+}
+
+/// What the test and the stage `held` share: how far the stage may go, and which
+/// items it mapped, with the name of the worker's thread.
+#[derive(Clone, Default)]
+struct Held(Arc<HeldState>);
+
+#[derive(Default)]
+struct HeldState {
+    /// Items 8 and 9 wait in the stage until this is past them.
+    open_below: AtomicU64,
+    /// The items mapped, with the worker that mapped each.
+    mapped: Mutex<Vec<(u64, String)>>,
+}
+
+impl Held {
+    fn open_below(&self, x: u64) {
+        self.0.open_below.store(x, SeqCst);
+    }
+
+    /// Waits until item `x` is mapped; the name of the worker that mapped it.
+    fn mapped(&self, x: u64) -> String {
+        loop {
+            if let Some((_, name)) = self.0.mapped.lock().unwrap().iter().find(|m| m.0 == x) {
+                return name.clone();
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    fn was_mapped(&self, x: u64) -> bool {
+        self.0.mapped.lock().unwrap().iter().any(|m| m.0 == x)
+    }
+}
+
+/// Items 8 and 9 wait until the test lets them go; batches of one item.
+#[stage(workers = 2, ordered, buffer = 8)]
+fn held(x: u64, held: Held) -> u64 {
+    if (8..10).contains(&x) {
+        while held.0.open_below.load(SeqCst) <= x {
+            std::thread::yield_now();
+        }
+    }
+    let name = std::thread::current().name().unwrap_or_default().to_owned();
+    held.0.mapped.lock().unwrap().push((x, name));
+    x
+}
+
+/// Reads nothing until the test meets it at `open`; its queue holds 8 items.
+#[consumer(buffer = 8)]
+fn opened_later(xs: impl Iterator<Item = u64>, open: Arc<Barrier>) -> Vec<u64> {
+    open.wait();
+    xs.collect()
+}
+
+/// Meets the consumer at its barrier when dropped, also when the test fails.
+struct OpenOnDrop(Arc<Barrier>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.wait();
+    }
+}
+
+/// The worker of an ordered stage that sends into a full queue waits there for room,
+/// and the other, done with its batch, waits for it (asleep, holding no lock) instead
+/// of taking the next: on two cores the workers going on took the CPU the reader
+/// needed. A cancel reaches both.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_ordered_worker_waits_while_the_sender_waits_for_room() {
+    let gates = Held::default();
+    let open = Arc::new(Barrier::new(2));
+    let handle = {
+        let (gates, open) = (gates.clone(), open.clone());
+        pipeline!(numbers(100) => held(gates) => opened_later(open)).spawn()
+    };
+    let opener = OpenOnDrop(open);
+    let handle = no_hang("the workers waiting on the full queue", move || {
+        // Declared after `handle`, so dropped before it if the test fails here: lets
+        // the consumer read, and the run end.
+        let (handle, opener) = (handle, opener);
+        // Items 0 to 7 fill the consumer's queue: the worker with 8 sends it and waits.
+        gates.open_below(9);
+        let sender = gates.mapped(8);
+        while common::thread_state(&sender) != Some('S') {
+            std::thread::yield_now();
+        }
+        // The other maps 9, leaves it to the sender, and waits instead of going on.
+        gates.open_below(10);
+        let other = gates.mapped(9);
+        assert_ne!(other, sender);
+        while common::thread_state(&other) != Some('S') {
+            std::thread::yield_now();
+        }
+        assert!(
+            !gates.was_mapped(10),
+            "a worker took another batch while the sender waited for room"
+        );
+        handle.cancel();
+        let running = |h: &pipeline::Handle<Vec<u64>>| {
+            h.stats().stages[1]
+                .workers
+                .iter()
+                .filter(|w| w.running)
+                .count()
+        };
+        while running(&handle) > 0 {
+            std::thread::yield_now();
+        }
+        drop(opener);
+        handle
+    });
+    assert!(handle.join().unwrap_err().is_cancelled());
 }

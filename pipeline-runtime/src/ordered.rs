@@ -1,18 +1,22 @@
 //! An ordered item-form stage: batches are numbered as workers take them, and their
 //! results leave in that order, through one output shared by the workers. At most
-//! `window` numbers are handed out beyond the oldest batch still in flight, which
-//! bounds the results held back.
+//! `window` numbers are handed out beyond the oldest batch not yet sent, which bounds
+//! the results held back.
 //!
-//! No lock is held across a wait for input or for the window: a worker takes and
-//! numbers a batch under `taker` only if one is there at once, and waits for input
-//! with the lock released; a worker ahead of the window sleeps until the window
-//! moves, the run stops or nobody reads the output (see [`wake`](crate::wake)), never
-//! on a timer. The worker that sends the results next in order does hold `reorder`
-//! while the output queue is full: the others then wait for it rather than go on.
-//! On two cores that is the faster of the two (letting the others go on, one worker
-//! sending for all outside the lock, halved the per-item cost of an empty ordered
-//! stage but slowed a 200 ns one by a tenth, most likely because the workers going
-//! on took the CPU the stage downstream needed; see `BENCHMARKS.md`).
+//! No lock is held across a wait:
+//! - a worker takes and numbers a batch under `taker` only if one is there at once,
+//!   and waits for input with the lock released;
+//! - a worker ahead of the window sleeps until the window moves;
+//! - results are sent by one worker at a time, the *sender*, outside the `reorder`
+//!   lock: a worker whose results are done leaves them there and, unless another is
+//!   sending, becomes the sender and sends every batch that is next in order.
+//!
+//! While the sender waits on a full output queue, the others wait too (on `moved`,
+//! not on a lock), rather than go on with their next batches: on two cores, workers
+//! that went on took the CPU the stage downstream needed to make room, and a 200 ns
+//! ordered stage ran a tenth slower (see `BENCHMARKS.md`). While the queue has room,
+//! they go on. Every wait ends when the run stops or nobody reads the output (see
+//! [`wake`](crate::wake)), never on a timer.
 
 use crate::control::{lock, Control};
 use crate::queue::{Idle, StopWhen, Take, Waiter};
@@ -20,10 +24,10 @@ use crate::stage::MapBatch;
 use crate::stats::WorkerCounters;
 use crate::wake::{self, Sleepers};
 use crate::worker::{unwind_stopped, Sink};
-use crate::{BoxError, Input, Output};
+use crate::{BoxError, Input, Output, Stopped};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 /// An input shared by several workers that numbers what they take: each batch, and
@@ -99,12 +103,26 @@ impl<T> Taker<T> {
 pub(crate) struct InOrder<T, U> {
     taker: Taker<T>,
     reorder: Mutex<Reorder<U>>,
-    /// The number of the next batch to send. Written only under `reorder`'s lock, by
-    /// the worker sending that batch; read without it by workers ahead of the window.
-    /// `Relaxed`: it hands over no data (the batches go through the lock), and the
-    /// fence of `moved.wake_all` orders the store before the look at the sleepers.
+    /// The shared output: locked by the sender alone (and by a failed worker that
+    /// discards what is pending), never while `reorder` is held.
+    out: Mutex<Output<U>>,
+    /// The number of the next batch to send. Written only by the sender (taking the
+    /// turn under `reorder`'s lock makes it the only one), once that batch is sent;
+    /// read by workers ahead of the window, so the results held, done or being sent,
+    /// are at most `window` batches.
+    /// `Relaxed`: it hands over no data (the batches go through the lock); the turn
+    /// passes under the lock, which orders one sender's stores before the next one's
+    /// loads; and the fence of `moved.wake_all` orders the store before the look at
+    /// the sleepers.
     next: AtomicU64,
-    /// Workers ahead of the window, woken when it moves.
+    /// The sender found the output queue full and waits for room: the others wait
+    /// for it before taking another batch. Set and cleared by the sender only.
+    /// `Relaxed`: it only steers who runs, never what is sent; the sender clears it
+    /// before `moved.wake_all`, whose fence orders the store before the look at the
+    /// sleepers, so no worker sleeps on it once cleared.
+    full: AtomicBool,
+    /// Workers ahead of the window or waiting for a sender on a full queue: woken
+    /// when a batch is sent or the sender's wait ends.
     moved: Sleepers,
     /// When the workers stop: the run stopped, or nobody reads the shared output.
     stop: StopWhen,
@@ -116,7 +134,9 @@ pub(crate) struct InOrder<T, U> {
 
 struct Reorder<U> {
     done: BTreeMap<u64, Vec<U>>,
-    out: Output<U>,
+    /// A worker is sending: it sends each batch found next in order here, and the
+    /// others leave theirs.
+    sending: bool,
     /// Emptied result vectors, for workers to fill again: at most one a worker.
     spare: Vec<Vec<U>>,
 }
@@ -128,7 +148,7 @@ impl<T: Send + 'static, U: Send + 'static> Sink for Arc<InOrder<T, U>> {
         self.stop.clone()
     }
     fn discard(&mut self) {
-        lock(&self.reorder).out.discard();
+        lock(&self.out).discard();
     }
 }
 
@@ -139,10 +159,12 @@ impl<T, U> InOrder<T, U> {
             stop: out.stop_when().clone(),
             reorder: Mutex::new(Reorder {
                 done: BTreeMap::new(),
-                out,
+                sending: false,
                 spare: Vec::new(),
             }),
+            out: Mutex::new(out),
             next: AtomicU64::new(0),
+            full: AtomicBool::new(false),
             moved: Sleepers::new(),
             // Four batches a worker: a worker ahead of one that is descheduled (more
             // threads than cores) goes on for that many before it must sleep. With two
@@ -186,28 +208,61 @@ impl<T, U> InOrder<T, U> {
             self.taker.recycle(batch);
             let mut reorder = lock(&self.reorder);
             reorder.done.insert(seq, std::mem::take(&mut mapped));
-            let mut moved = false;
-            loop {
-                let next = self.next.load(Ordering::Relaxed);
-                let Some(ready) = reorder.done.remove(&next) else {
-                    break;
-                };
-                self.next.store(next + 1, Ordering::Relaxed);
-                moved = true;
-                // One batch downstream, not one push per item.
-                match reorder.out.push_all(ready) {
-                    Ok(emptied) => reorder.spare.push(emptied),
-                    Err(_) => {
-                        drop(reorder);
-                        return self.stopped_or_done();
-                    }
+            if reorder.sending {
+                mapped = reorder.spare.pop().unwrap_or_default();
+                drop(reorder);
+                if !self.wait_for_room() {
+                    return self.stopped_or_done();
+                }
+            } else {
+                reorder.sending = true;
+                let sent;
+                (reorder, sent) = self.send_in_order(reorder);
+                reorder.sending = false;
+                mapped = reorder.spare.pop().unwrap_or_default();
+                if sent.is_err() {
+                    drop(reorder);
+                    return self.stopped_or_done();
                 }
             }
-            mapped = reorder.spare.pop().unwrap_or_default();
+        }
+    }
+
+    /// As the sender: sends each batch that is next in order, one at a time with
+    /// `reorder` let go, until the next one is not done yet, or nobody will read it;
+    /// gives the lock back.
+    fn send_in_order<'a>(
+        &'a self,
+        mut reorder: MutexGuard<'a, Reorder<U>>,
+    ) -> (MutexGuard<'a, Reorder<U>>, Result<(), Stopped>) {
+        loop {
+            let next = self.next.load(Ordering::Relaxed);
+            let Some(ready) = reorder.done.remove(&next) else {
+                return (reorder, Ok(()));
+            };
             drop(reorder);
-            if moved {
-                // After the lock is let go: a woken worker takes it at once.
+            let mut out = lock(&self.out);
+            let full = out.is_full();
+            if full {
+                self.full.store(true, Ordering::Relaxed);
+            }
+            // One batch downstream, not one push per item.
+            let sent = out.push_all(ready);
+            drop(out);
+            if full {
+                self.full.store(false, Ordering::Relaxed);
+            }
+            if sent.is_ok() {
+                self.next.store(next + 1, Ordering::Relaxed);
+            }
+            if sent.is_ok() || full {
+                // The window moved, or the wait for room ended: wake who waits on it.
                 self.moved.wake_all();
+            }
+            reorder = lock(&self.reorder);
+            match sent {
+                Ok(emptied) => reorder.spare.push(emptied),
+                Err(stopped) => return (reorder, Err(stopped)),
             }
         }
     }
@@ -218,6 +273,22 @@ impl<T, U> InOrder<T, U> {
             unwind_stopped();
         }
         Ok(())
+    }
+
+    /// Waits while the sender waits for room in the output queue; false if the run
+    /// stopped meanwhile.
+    fn wait_for_room(&self) -> bool {
+        let room = || !self.full.load(Ordering::Relaxed);
+        while !room() {
+            if self.should_stop() {
+                return false;
+            }
+            // Woken when the sender's wait ends or the run stops.
+            wake::sleep_on(&[&self.moved, self.stop.sleepers()], || {
+                room() || self.should_stop()
+            });
+        }
+        true
     }
 
     /// Waits until `seq` is inside the window; false if the run stopped meanwhile.

@@ -818,6 +818,11 @@ impl<T> Output<T> {
         &self.stop
     }
 
+    /// Whether a send would wait now: some queue it feeds is full.
+    pub(crate) fn is_full(&self) -> bool {
+        self.targets.iter().any(|t| t.tx.is_full())
+    }
+
     /// Drops the items not yet sent: the worker failed or was stopped, and nothing it
     /// had pending may be delivered.
     pub(crate) fn discard(&mut self) {
