@@ -199,3 +199,51 @@ fn a_pipeline_iterated_by_the_caller_reports_its_stages() {
     assert_eq!(stats.stages[1].items_in, Some(1000));
     assert_eq!(stats.stages[1].items_out, Some(500));
 }
+
+/// Item 0 waits in the stage until the test sends on `open`; batches of one item.
+#[stage(workers = 2, ordered, buffer = 8)]
+fn first_waits(x: u64, open: Open) -> u64 {
+    if x == 0 {
+        let _ = open.0.lock().unwrap().recv();
+    }
+    x
+}
+
+/// A receiver a stage argument can carry (arguments are cloned per worker).
+#[derive(Clone)]
+struct Open(std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>);
+
+/// Its queue holds every item of the test as a batch of its own: never full.
+#[consumer(buffer = 6400)]
+fn roomy_count(xs: impl Iterator<Item = u64>) -> usize {
+    xs.count()
+}
+
+/// A worker of an ordered stage that waits for an earlier batch to go out (ahead of
+/// the window) is blocked on its output, not busy, even though the queue downstream
+/// has room.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_ordered_worker_ahead_of_the_window_is_blocked_on_output() {
+    let (open, gate) = std::sync::mpsc::channel();
+    let gate = Open(std::sync::Arc::new(std::sync::Mutex::new(gate)));
+    let handle = pipeline!(numbers(100) => first_waits(gate) => roomy_count).spawn();
+    // One worker waits with item 0, the other sleeps past the window.
+    no_hang("both workers asleep", || {
+        for name in ["first_waits#0", "first_waits#1"] {
+            while common::thread_state(name) != Some('S') {
+                std::thread::yield_now();
+            }
+        }
+    });
+    open.send(()).unwrap();
+    let (count, stats) = no_hang("the run", move || handle.join_with_stats());
+    assert_eq!(count.unwrap(), 100);
+    let stage = &stats.stages[1];
+    assert_eq!(stage.name, "first_waits");
+    assert!(
+        stage.blocked_on_output > std::time::Duration::ZERO,
+        "{stats}"
+    );
+    assert_eq!(stats.stages[2].queue.map(|q| q.full), Some(0.0), "{stats}");
+}

@@ -351,7 +351,7 @@ pub(crate) fn start_map<M: ItemStage>(
             (
                 Arc::clone(&in_order),
                 move |in_order: &mut Arc<InOrder<_, _>>| {
-                    in_order.run(&mut stage.start(), counters.worker(worker))
+                    in_order.run(&mut stage.start(), worker, counters.worker(worker))
                 },
             )
         });

@@ -183,6 +183,7 @@ impl<T, U> InOrder<T, U> {
     pub(crate) fn run<M: MapBatch<In = T, Out = U>>(
         &self,
         stage: &mut M,
+        worker: usize,
         counters: &WorkerCounters,
     ) -> Result<(), BoxError> {
         // The vector results go into; kept, and swapped for the emptied ones of
@@ -196,7 +197,7 @@ impl<T, U> InOrder<T, U> {
                 return self.stopped_or_done();
             };
             counters.received(batch.len());
-            if !self.wait_for_window(seq) {
+            if !self.wait_for_window(seq, counters) {
                 return self.stopped_or_done();
             }
             let mut batch = batch;
@@ -211,13 +212,13 @@ impl<T, U> InOrder<T, U> {
             if reorder.sending {
                 mapped = reorder.spare.pop().unwrap_or_default();
                 drop(reorder);
-                if !self.wait_for_room() {
+                if !self.wait_for_room(counters) {
                     return self.stopped_or_done();
                 }
             } else {
                 reorder.sending = true;
                 let sent;
-                (reorder, sent) = self.send_in_order(reorder);
+                (reorder, sent) = self.send_in_order(reorder, worker);
                 reorder.sending = false;
                 mapped = reorder.spare.pop().unwrap_or_default();
                 if sent.is_err() {
@@ -234,6 +235,7 @@ impl<T, U> InOrder<T, U> {
     fn send_in_order<'a>(
         &'a self,
         mut reorder: MutexGuard<'a, Reorder<U>>,
+        worker: usize,
     ) -> (MutexGuard<'a, Reorder<U>>, Result<(), Stopped>) {
         loop {
             let next = self.next.load(Ordering::Relaxed);
@@ -242,6 +244,7 @@ impl<T, U> InOrder<T, U> {
             };
             drop(reorder);
             let mut out = lock(&self.out);
+            out.count_as(worker);
             let full = out.is_full();
             if full {
                 self.full.store(true, Ordering::Relaxed);
@@ -276,9 +279,13 @@ impl<T, U> InOrder<T, U> {
     }
 
     /// Waits while the sender waits for room in the output queue; false if the run
-    /// stopped meanwhile.
-    fn wait_for_room(&self) -> bool {
+    /// stopped meanwhile. The wait counts as blocked on output.
+    fn wait_for_room(&self, counters: &WorkerCounters) -> bool {
         let room = || !self.full.load(Ordering::Relaxed);
+        if room() {
+            return true;
+        }
+        let _blocked = Blocked::since_now(counters);
         while !room() {
             if self.should_stop() {
                 return false;
@@ -292,8 +299,14 @@ impl<T, U> InOrder<T, U> {
     }
 
     /// Waits until `seq` is inside the window; false if the run stopped meanwhile.
-    fn wait_for_window(&self, seq: u64) -> bool {
+    /// The wait counts as blocked on output: the worker waits for earlier results
+    /// to go out first.
+    fn wait_for_window(&self, seq: u64, counters: &WorkerCounters) -> bool {
         let inside = || seq < self.next.load(Ordering::Relaxed) + self.window;
+        if inside() {
+            return true;
+        }
+        let _blocked = Blocked::since_now(counters);
         let backoff = crossbeam_utils::Backoff::new();
         while !inside() {
             // The worker holding the window's first batch never waits here, so this ends.
@@ -310,5 +323,26 @@ impl<T, U> InOrder<T, U> {
             });
         }
         true
+    }
+}
+
+/// Counts the time until it is dropped as the worker's, blocked on output.
+struct Blocked<'a> {
+    counters: &'a WorkerCounters,
+    since: Instant,
+}
+
+impl<'a> Blocked<'a> {
+    fn since_now(counters: &'a WorkerCounters) -> Self {
+        Self {
+            counters,
+            since: Instant::now(),
+        }
+    }
+}
+
+impl Drop for Blocked<'_> {
+    fn drop(&mut self) {
+        self.counters.blocked_on_output(self.since);
     }
 }

@@ -818,6 +818,16 @@ impl<T> Output<T> {
         &self.stop
     }
 
+    /// Counts what is sent from now on, and the waits for room, as worker `worker`'s
+    /// (an ordered stage's workers take turns at one output).
+    pub(crate) fn count_as(&mut self, worker: usize) {
+        for target in &mut self.targets {
+            if let Some((_, counted)) = &mut target.sender {
+                *counted = worker;
+            }
+        }
+    }
+
     /// Whether a send would wait now: some queue it feeds is full.
     pub(crate) fn is_full(&self) -> bool {
         self.targets.iter().any(|t| t.tx.is_full())

@@ -279,7 +279,9 @@ pub struct StageStats {
     pub busy: Duration,
     /// Time the workers spent waiting for input, summed.
     pub waiting_for_input: Duration,
-    /// Time the workers spent blocked on a full output queue, summed.
+    /// Time the workers spent blocked on a full output queue, summed. For an
+    /// `ordered` stage, also the time its workers waited for earlier results to go
+    /// out first.
     pub blocked_on_output: Duration,
     /// How full the stage's input queue was; `None` for a producer, or before any item.
     pub queue: Option<QueueStats>,
@@ -349,7 +351,8 @@ pub struct WorkerStats {
     pub busy: Duration,
     /// Time waiting for input.
     pub waiting_for_input: Duration,
-    /// Time blocked on a full output queue.
+    /// Time blocked on a full output queue (in an `ordered` stage, also waiting for
+    /// earlier results to go out first).
     pub blocked_on_output: Duration,
     /// Whether the worker is still running.
     pub running: bool,

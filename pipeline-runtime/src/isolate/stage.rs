@@ -91,7 +91,7 @@ where
                         (
                             Arc::clone(&in_order),
                             move |in_order: &mut Arc<InOrder<_, _>>| {
-                                in_order.run(&mut isolated, counters.worker(worker))
+                                in_order.run(&mut isolated, worker, counters.worker(worker))
                             },
                         )
                     });
