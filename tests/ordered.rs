@@ -59,8 +59,8 @@ fn unordered_stages_keep_the_multiset() {
     assert_eq!(got, in_arrival_order(numbers(20_000).map(uneven_unordered)));
 }
 
-/// What the test and the stage `held` share: how far the stage may go, and which
-/// items it mapped, with the name of the worker's thread.
+/// What the test and the stage `held` share: how far the stage may go, and where
+/// items are, with the name of the worker's thread.
 #[derive(Clone, Default)]
 struct Held(Arc<HeldState>);
 
@@ -68,7 +68,9 @@ struct Held(Arc<HeldState>);
 struct HeldState {
     /// Items 8 and 9 wait in the stage until this is past them.
     open_below: AtomicU64,
-    /// The items mapped, with the worker that mapped each.
+    /// The items waiting there.
+    waiting: Mutex<Vec<(u64, String)>>,
+    /// The items mapped.
     mapped: Mutex<Vec<(u64, String)>>,
 }
 
@@ -77,14 +79,22 @@ impl Held {
         self.0.open_below.store(x, SeqCst);
     }
 
-    /// Waits until item `x` is mapped; the name of the worker that mapped it.
-    fn mapped(&self, x: u64) -> String {
+    /// Waits until item `x` is in `list`; the name of the thread that put it there.
+    fn wait_for(list: &Mutex<Vec<(u64, String)>>, x: u64) -> String {
         loop {
-            if let Some((_, name)) = self.0.mapped.lock().unwrap().iter().find(|m| m.0 == x) {
+            if let Some((_, name)) = list.lock().unwrap().iter().find(|m| m.0 == x) {
                 return name.clone();
             }
             std::thread::yield_now();
         }
+    }
+
+    fn mapped(&self, x: u64) -> String {
+        Self::wait_for(&self.0.mapped, x)
+    }
+
+    fn waiting(&self, x: u64) -> String {
+        Self::wait_for(&self.0.waiting, x)
     }
 
     fn was_mapped(&self, x: u64) -> bool {
@@ -95,12 +105,13 @@ impl Held {
 /// Items 8 and 9 wait until the test lets them go; batches of one item.
 #[stage(workers = 2, ordered, buffer = 8)]
 fn held(x: u64, held: Held) -> u64 {
+    let name = std::thread::current().name().unwrap_or_default().to_owned();
     if (8..10).contains(&x) {
+        held.0.waiting.lock().unwrap().push((x, name.clone()));
         while held.0.open_below.load(SeqCst) <= x {
             std::thread::yield_now();
         }
     }
-    let name = std::thread::current().name().unwrap_or_default().to_owned();
     held.0.mapped.lock().unwrap().push((x, name));
     x
 }
@@ -139,16 +150,20 @@ fn an_ordered_worker_waits_while_the_sender_waits_for_room() {
         // Declared after `handle`, so dropped before it if the test fails here: lets
         // the consumer read, and the run end.
         let (handle, opener) = (handle, opener);
-        // Items 0 to 7 fill the consumer's queue: the worker with 8 sends it and waits.
+        // One worker waits in the stage with 8, the other with 9: each has sent or
+        // left what it had before, and 0 to 7 fill the consumer's queue.
+        let (sender, other) = (gates.waiting(8), gates.waiting(9));
+        assert_ne!(sender, other);
+        // The worker with 8 sends it, counts it as sent, and waits for room.
         gates.open_below(9);
-        let sender = gates.mapped(8);
-        while common::thread_state(&sender) != Some('S') {
+        while handle.stats().stages[1].items_out != Some(9)
+            || common::thread_state(&sender) != Some('S')
+        {
             std::thread::yield_now();
         }
         // The other maps 9, leaves it to the sender, and waits instead of going on.
         gates.open_below(10);
-        let other = gates.mapped(9);
-        assert_ne!(other, sender);
+        gates.mapped(9);
         while common::thread_state(&other) != Some('S') {
             std::thread::yield_now();
         }

@@ -228,13 +228,18 @@ fn an_ordered_worker_ahead_of_the_window_is_blocked_on_output() {
     let (open, gate) = std::sync::mpsc::channel();
     let gate = Open(std::sync::Arc::new(std::sync::Mutex::new(gate)));
     let handle = pipeline!(numbers(100) => first_waits(gate) => roomy_count).spawn();
-    // One worker waits with item 0, the other sleeps past the window.
-    no_hang("both workers asleep", || {
+    // One worker waits with item 0; the other takes 1 to 8 (8 is one batch past the
+    // window of 8) and sleeps until the window moves.
+    let handle = no_hang("both workers asleep", move || {
+        while handle.stats().stages[1].items_in != Some(9) {
+            std::thread::yield_now();
+        }
         for name in ["first_waits#0", "first_waits#1"] {
             while common::thread_state(name) != Some('S') {
                 std::thread::yield_now();
             }
         }
+        handle
     });
     open.send(()).unwrap();
     let (count, stats) = no_hang("the run", move || handle.join_with_stats());
