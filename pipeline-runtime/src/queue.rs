@@ -177,6 +177,11 @@ pub(crate) struct Queue<T> {
     /// A stealer of every sender's batch, for readers to take when the queue is empty.
     pending: Mutex<Senders<T>>,
     batch: usize,
+    /// A sender asleep on the full queue sleeps until it holds at most this many
+    /// batches (half its capacity), and a reader wakes it only then: it refills the
+    /// queue in one go instead of waking for every batch taken. A sender that has
+    /// not gone to sleep yet sends as soon as there is room.
+    room_at: usize,
     readers: Arc<Readers>,
     /// The counters of the stage that reads this queue.
     reader: Arc<StageCounters>,
@@ -255,6 +260,7 @@ pub(crate) fn queue<T>(
             asked: false,
         }),
         batch,
+        room_at: batches / 2,
         readers: Readers::new(),
         reader,
         sleepers: Sleepers::new(),
@@ -349,12 +355,14 @@ impl Idle {
 }
 
 impl<T> Waiter<T> {
-    /// Takes a sent batch, if there is one, and wakes a sender asleep on the full
-    /// queue (see [`crate::wake`]).
+    /// Takes a sent batch, if there is one, and wakes a sender asleep on the queue
+    /// once it is down to [`Queue::room_at`] (see [`crate::wake`]). Every take that
+    /// leaves the queue there looks for sleepers, so none is missed: readers go on
+    /// taking until the queue is empty.
     #[inline]
     fn try_recv(&self) -> Result<Vec<T>, TryRecvError> {
         let got = self.rx.try_recv();
-        if got.is_ok() {
+        if got.is_ok() && self.rx.len() <= self.queue.room_at {
             self.queue.readers.room.wake_one();
         }
         got
@@ -711,10 +719,10 @@ impl<T> Target<T> {
             } else if step < SNOOZE {
                 std::thread::yield_now();
             } else {
-                // Woken by a reader taking a batch, by the last reader leaving, or
-                // by a stop (through the worker's flag).
+                // Woken by a reader taking the queue down to `room_at`, by the last
+                // reader leaving, or by a stop (through the worker's flag).
                 wake::sleep_on(&[&self.readers.room, stop.sleepers()], || {
-                    !self.tx.is_full() || gone()
+                    self.tx.len() <= self.queue.room_at || gone()
                 });
             }
             step += 1;

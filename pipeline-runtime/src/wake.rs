@@ -293,4 +293,85 @@ mod loom_models {
             }
         });
     }
+
+    /// A bounded queue of `cap` items whose senders, once asleep on it full, sleep
+    /// until it is down to `room_at`, as a queue's senders do.
+    struct Bounded {
+        len: AtomicUsize,
+        cap: usize,
+        room_at: usize,
+        room: Sleepers,
+    }
+
+    impl Bounded {
+        /// Adds an item, sleeping while the queue is full.
+        fn push(&self) {
+            loop {
+                let len = self.len.load(Relaxed);
+                if len < self.cap {
+                    if self
+                        .len
+                        .compare_exchange(len, len + 1, Relaxed, Relaxed)
+                        .is_ok()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                sleep_on(&[&self.room], || self.len.load(Relaxed) <= self.room_at);
+            }
+        }
+
+        /// Takes an item if there is one, and wakes a sender once the queue is down
+        /// to `room_at`.
+        fn take(&self) -> bool {
+            loop {
+                let len = self.len.load(Relaxed);
+                if len == 0 {
+                    return false;
+                }
+                if self
+                    .len
+                    .compare_exchange(len, len - 1, Relaxed, Relaxed)
+                    .is_ok()
+                {
+                    if len - 1 <= self.room_at {
+                        self.room.wake_one();
+                    }
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// A sender asleep on a full queue of 2 that wakes only at 1 left: the reader's
+    /// take that leaves 1 wakes it, whenever the sender falls asleep.
+    #[test]
+    fn loom_a_sender_asleep_on_a_full_queue_is_woken_at_its_mark() {
+        model(|| {
+            let queue = Arc::new(Bounded {
+                len: AtomicUsize::new(0),
+                cap: 2,
+                room_at: 1,
+                room: Sleepers::new(),
+            });
+            let sender = {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    for _ in 0..3 {
+                        queue.push();
+                    }
+                })
+            };
+            let mut taken = 0;
+            while taken < 3 {
+                if queue.take() {
+                    taken += 1;
+                } else {
+                    thread::yield_now();
+                }
+            }
+            sender.join().unwrap();
+        });
+    }
 }
