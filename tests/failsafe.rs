@@ -516,14 +516,7 @@ fn a_stop_reaches_an_ordered_worker_waiting_for_the_window() {
     let handle = no_hang(
         "the worker ahead of the window ending on cancel",
         move || {
-            let running = |h: &pipeline::Handle<u64>| {
-                h.stats().stages[1]
-                    .workers
-                    .iter()
-                    .filter(|w| w.running)
-                    .count()
-            };
-            while running(&handle) > 1 {
+            while common::running_workers(&handle, 1) > 1 {
                 std::thread::yield_now();
             }
             handle

@@ -172,14 +172,7 @@ fn an_ordered_worker_waits_while_the_sender_waits_for_room() {
             "a worker took another batch while the sender waited for room"
         );
         handle.cancel();
-        let running = |h: &pipeline::Handle<Vec<u64>>| {
-            h.stats().stages[1]
-                .workers
-                .iter()
-                .filter(|w| w.running)
-                .count()
-        };
-        while running(&handle) > 0 {
+        while common::running_workers(&handle, 1) > 0 {
             std::thread::yield_now();
         }
         drop(opener);

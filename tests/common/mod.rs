@@ -127,6 +127,15 @@ pub fn spin(n: u64) -> u64 {
     acc
 }
 
+/// How many workers of the stage at `stage` in the run's stats are still running.
+pub fn running_workers<T>(handle: &pipeline::Handle<T>, stage: usize) -> usize {
+    handle.stats().stages[stage]
+        .workers
+        .iter()
+        .filter(|w| w.running)
+        .count()
+}
+
 /// The state letter of this process's thread named `name` (`S` asleep, `R` running),
 /// from `/proc/self/task/*/stat`.
 #[cfg(target_os = "linux")]
