@@ -16,24 +16,45 @@ pub const WORKLOAD: Workload = Workload {
 /// The variants of the chain workload measured.
 const VARIANTS: [&str; 3] = ["sequential", "pipeline", "crossbeam-batches"];
 
+/// Children run for each variant and size, in a full run: a peak moves by a few
+/// hundred kB from one child to the next, so one child alone can make a flat
+/// curve look 10% off.
+const CHILDREN: usize = 3;
+
 fn run(cfg: &Config, out: &mut Report) {
     let sizes = [cfg.items(5_000_000, 5_000), cfg.items(50_000_000, 50_000)];
+    let children = if cfg.quick { 1 } else { CHILDREN };
     let peaks: Vec<(&str, [u64; 2])> = VARIANTS
         .iter()
         .map(|&variant| {
+            // The median of the children's peaks.
             let peak = |items: u64| {
-                eprintln!("{}: {variant}, {items} items", WORKLOAD.name);
-                child::run(cfg, &[], chain::WORKLOAD.name, variant, items).peak_kb
+                let mut kb: Vec<u64> = (0..children)
+                    .map(|i| {
+                        eprintln!(
+                            "{}: {variant}, {items} items, child {}/{children}",
+                            WORKLOAD.name,
+                            i + 1
+                        );
+                        child::run(cfg, &[], chain::WORKLOAD.name, variant, items).peak_kb
+                    })
+                    .collect();
+                kb.sort_unstable();
+                kb[kb.len() / 2]
             };
             (variant, sizes.map(peak))
         })
         .collect();
     let [small, large] = sizes;
     out.heading("Peak memory, streaming");
+    let figure = match children {
+        1 => "each figure is one child's".to_owned(),
+        n => format!("each figure is the median of {n} children's"),
+    };
     println!(
         "Each run is a child process (`pipeline-bench --child chain VARIANT ITEMS`) that \
          streams the items through the stages of the trivial chain and prints its own \
-         peak resident set (`VmHWM` in `/proc/self/status`). MB = 10^6 bytes.\n"
+         peak resident set (`VmHWM` in `/proc/self/status`); {figure}. MB = 10^6 bytes.\n"
     );
     println!(
         "| variant | peak MB, {} items | peak MB, {} items | ratio |",
