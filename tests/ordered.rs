@@ -100,20 +100,36 @@ impl Held {
     fn was_mapped(&self, x: u64) -> bool {
         self.0.mapped.lock().unwrap().iter().any(|m| m.0 == x)
     }
+
+    /// What the stages do with item `x`: items 8 and 9 wait until the test lets them
+    /// go; every item is then counted as mapped.
+    fn pass(&self, x: u64) {
+        let name = std::thread::current().name().unwrap_or_default().to_owned();
+        if (8..10).contains(&x) {
+            self.0.waiting.lock().unwrap().push((x, name.clone()));
+            while self.0.open_below.load(SeqCst) <= x {
+                std::thread::yield_now();
+            }
+        }
+        self.0.mapped.lock().unwrap().push((x, name));
+    }
 }
 
 /// Items 8 and 9 wait until the test lets them go; batches of one item.
 #[stage(workers = 2, ordered, buffer = 8)]
 fn held(x: u64, held: Held) -> u64 {
-    let name = std::thread::current().name().unwrap_or_default().to_owned();
-    if (8..10).contains(&x) {
-        held.0.waiting.lock().unwrap().push((x, name.clone()));
-        while held.0.open_below.load(SeqCst) <= x {
-            std::thread::yield_now();
-        }
-    }
-    held.0.mapped.lock().unwrap().push((x, name));
+    held.pass(x);
     x
+}
+
+/// The same, failing on item 9 once let go.
+#[stage(workers = 2, ordered, buffer = 8)]
+fn fails_on_nine(x: u64, held: Held) -> Result<u64, String> {
+    held.pass(x);
+    if x == 9 {
+        return Err("item 9 is bad".to_owned());
+    }
+    Ok(x)
 }
 
 /// Reads nothing until the test meets it at `open`; its queue holds 8 items.
@@ -179,4 +195,42 @@ fn an_ordered_worker_waits_while_the_sender_waits_for_room() {
         handle
     });
     assert!(handle.join().unwrap_err().is_cancelled());
+}
+
+/// A worker of an ordered stage fails while the other waits to send into a full
+/// queue: the failure wakes the sender, which lets go of the shared output, so the
+/// failed worker can discard what it had and end; the run reports the failure, not
+/// a hang.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failure_while_the_sender_waits_for_room_ends_the_run() {
+    let gates = Held::default();
+    let open = Arc::new(Barrier::new(2));
+    let handle = {
+        let (gates, open) = (gates.clone(), open.clone());
+        pipeline!(numbers(100) => fails_on_nine(gates) => opened_later(open)).spawn()
+    };
+    let opener = OpenOnDrop(open);
+    let handle = no_hang("both workers ending after the failure", move || {
+        let (handle, opener) = (handle, opener);
+        let (sender, other) = (gates.waiting(8), gates.waiting(9));
+        assert_ne!(sender, other);
+        gates.open_below(9);
+        while handle.stats().stages[1].items_out != Some(9)
+            || common::thread_state(&sender) != Some('S')
+        {
+            std::thread::yield_now();
+        }
+        // The other fails on 9 while the sender waits for room; the consumer still
+        // reads nothing.
+        gates.open_below(10);
+        while common::running_workers(&handle, 1) > 0 {
+            std::thread::yield_now();
+        }
+        drop(opener);
+        handle
+    });
+    let error = handle.join().unwrap_err();
+    assert!(!error.is_cancelled(), "{error}");
+    assert!(format!("{error:#}").contains("item 9 is bad"), "{error:#}");
 }
