@@ -209,22 +209,17 @@ impl<T, U> InOrder<T, U> {
             self.taker.recycle(batch);
             let mut reorder = lock(&self.reorder);
             reorder.done.insert(seq, std::mem::take(&mut mapped));
-            if reorder.sending {
-                mapped = reorder.spare.pop().unwrap_or_default();
-                drop(reorder);
-                if !self.wait_for_room(counters) {
-                    return self.stopped_or_done();
-                }
-            } else {
+            let sender = !reorder.sending;
+            let mut sent = Ok(());
+            if sender {
                 reorder.sending = true;
-                let sent;
                 (reorder, sent) = self.send_in_order(reorder, worker);
                 reorder.sending = false;
-                mapped = reorder.spare.pop().unwrap_or_default();
-                if sent.is_err() {
-                    drop(reorder);
-                    return self.stopped_or_done();
-                }
+            }
+            mapped = reorder.spare.pop().unwrap_or_default();
+            drop(reorder);
+            if sent.is_err() || (!sender && !self.wait_for_room(counters)) {
+                return self.stopped_or_done();
             }
         }
     }
