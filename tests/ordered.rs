@@ -148,6 +148,25 @@ impl Drop for OpenOnDrop {
     }
 }
 
+/// Brings the stage at index 1 of `handle` (gated by `gates`) to where one worker
+/// waits to send item 8 into the consumer's full queue and the other holds item 9;
+/// the name of the other.
+#[cfg(target_os = "linux")]
+fn sender_waits_for_room<T>(handle: &pipeline::Handle<T>, gates: &Held) -> String {
+    // One worker waits in the stage with 8, the other with 9: each has sent or left
+    // what it had before, and 0 to 7 fill the consumer's queue.
+    let (sender, other) = (gates.waiting(8), gates.waiting(9));
+    assert_ne!(sender, other);
+    // The worker with 8 sends it, counts it as sent, and waits for room.
+    gates.open_below(9);
+    while handle.stats().stages[1].items_out != Some(9)
+        || common::thread_state(&sender) != Some('S')
+    {
+        std::thread::yield_now();
+    }
+    other
+}
+
 /// The worker of an ordered stage that sends into a full queue waits there for room,
 /// and the other, done with its batch, waits for it (asleep, holding no lock) instead
 /// of taking the next: on two cores the workers going on took the CPU the reader
@@ -166,17 +185,7 @@ fn an_ordered_worker_waits_while_the_sender_waits_for_room() {
         // Declared after `handle`, so dropped before it if the test fails here: lets
         // the consumer read, and the run end.
         let (handle, opener) = (handle, opener);
-        // One worker waits in the stage with 8, the other with 9: each has sent or
-        // left what it had before, and 0 to 7 fill the consumer's queue.
-        let (sender, other) = (gates.waiting(8), gates.waiting(9));
-        assert_ne!(sender, other);
-        // The worker with 8 sends it, counts it as sent, and waits for room.
-        gates.open_below(9);
-        while handle.stats().stages[1].items_out != Some(9)
-            || common::thread_state(&sender) != Some('S')
-        {
-            std::thread::yield_now();
-        }
+        let other = sender_waits_for_room(&handle, &gates);
         // The other maps 9, leaves it to the sender, and waits instead of going on.
         gates.open_below(10);
         gates.mapped(9);
@@ -213,14 +222,7 @@ fn a_failure_while_the_sender_waits_for_room_ends_the_run() {
     let opener = OpenOnDrop(open);
     let handle = no_hang("both workers ending after the failure", move || {
         let (handle, opener) = (handle, opener);
-        let (sender, other) = (gates.waiting(8), gates.waiting(9));
-        assert_ne!(sender, other);
-        gates.open_below(9);
-        while handle.stats().stages[1].items_out != Some(9)
-            || common::thread_state(&sender) != Some('S')
-        {
-            std::thread::yield_now();
-        }
+        sender_waits_for_room(&handle, &gates);
         // The other fails on 9 while the sender waits for room; the consumer still
         // reads nothing.
         gates.open_below(10);
