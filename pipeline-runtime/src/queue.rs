@@ -28,15 +28,29 @@ use crate::pending::{batch, Batch, Stealer, MAX_BATCH};
 use crate::stats::StageCounters;
 use crate::wake::{self, Sleepers};
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError, TrySendError};
-use crossbeam_utils::Backoff;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Attempts to send into a full queue before sleeping on it.
 const SNOOZE: u32 = 12;
+
+/// A reader that finds its queue empty looks again after spinning 1, 2, 4, … and
+/// `1 << SPIN_STEPS` times, then after each of up to `YIELDS` yields of its CPU, and
+/// then takes what the senders have pending (see [`Idle`]).
+const SPIN_STEPS: u32 = 6;
+const YIELDS: u32 = 4;
+
+/// Yields that took this long together gave the CPU to another thread for a time
+/// slice: the machine is busy. The reader then stops yielding and takes what is
+/// pending, and asks and sleeps if there is nothing: each further yield could cost
+/// another slice while an item waits in a sender's batch (with two threads spinning
+/// beside a trickle on 2 cores, an item took 9.6 ms through three stages, median,
+/// and 5.9 ms with this). On a quiet machine the yields take a few µs in all, and a
+/// pipeline's own threads that run meanwhile send their batches well within it.
+const GAVE_AWAY: Duration = Duration::from_micros(500);
 
 /// Who still reads a queue. Not generic, so that a worker's input can watch the
 /// queues of its output, whatever their item type.
@@ -314,12 +328,25 @@ impl<T> Waiter<T> {
     /// leaving or a stop ends.
     pub(crate) fn park(&self, idle: &mut Idle) {
         if !idle.spun {
-            let backoff = Backoff::new();
-            while !backoff.is_completed() {
-                if !self.rx.is_empty() || self.should_stop() {
+            let ready = || !self.rx.is_empty() || self.should_stop();
+            for step in 0..=SPIN_STEPS {
+                if ready() {
                     return;
                 }
-                backoff.snooze();
+                for _ in 0..1 << step {
+                    std::hint::spin_loop();
+                }
+            }
+            // The clock is read only once the spinning is over.
+            let yielding = Instant::now();
+            for _ in 0..YIELDS {
+                if ready() {
+                    return;
+                }
+                std::thread::yield_now();
+                if yielding.elapsed() >= GAVE_AWAY {
+                    break;
+                }
             }
             idle.spun = true;
             return;
