@@ -2,12 +2,18 @@
 //! millisecond through three one-worker stages), with every stage stamping the item as
 //! it gets it, beside the same graph of crossbeam threads, one item per message.
 //!
-//! `cargo run --release -p pipeline-bench --example hops [-- ITEMS RUNS]`
+//! `cargo run --release -p pipeline-bench --example hops [-- ITEMS RUNS BUSY]`
+//!
+//! `BUSY` (0 unless given) threads spin for the whole program beside both runtimes, as
+//! other programs would on a loaded machine: each wake-up then competes with them for
+//! a CPU, and so does every yield of a thread waiting for the next item.
 //!
 //! For each hop (producer → `a`, `a` → `b`, `b` → `c`, `c` → consumer): the median
 //! and the 90th percentile in µs, then the whole trip's median and p99.
 
 use pipeline::{consumer, pipeline, producer, stage};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -134,6 +140,18 @@ fn main() {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>());
     let items = args.next().and_then(Result::ok).unwrap_or(1000);
     let runs = args.next().and_then(Result::ok).unwrap_or(3);
+    let busy = args.next().and_then(Result::ok).unwrap_or(0);
+    let done = Arc::new(AtomicBool::new(false));
+    let spinners: Vec<_> = (0..busy)
+        .map(|_| {
+            let done = Arc::clone(&done);
+            thread::spawn(move || {
+                while !done.load(Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
     println!("µs: hops median and p90, the whole trip median and p99");
     for run in 0..runs {
         // Each first in turn: neither always runs on a machine the other warmed.
@@ -147,5 +165,9 @@ fn main() {
         if run % 2 == 0 {
             report("crossbeam", &crossbeam(items));
         }
+    }
+    done.store(true, Relaxed);
+    for spinner in spinners {
+        spinner.join().expect("a busy thread");
     }
 }
