@@ -1,0 +1,164 @@
+//! The queue between two stages, seen as an [`Input`] iterator by the workers that
+//! read it and as an [`Output`] by the workers that feed it.
+//!
+//! Items cross it in batches, to pay for one channel operation per batch instead of
+//! per item, but a batch never holds an item back from an idle reader. Each sender
+//! fills a [`Batch`](crate::pending::Batch); a reader that finds the queue empty spins a moment, then takes
+//! whatever is pending (the sender may be blocked in its own code after pushing), and
+//! only then sleeps. Not at once (see [`Idle`]): while items flow, a batch fills within
+//! moments, and taking it item by item would only make small batches.
+//!
+//! Sleeping costs nothing and misses nothing. Before it sleeps, a reader *asks* every
+//! sender's batch (see [`pending`](crate::pending)): a sender whose next push finds
+//! the request sends its batch at once, and whichever of the push and the request
+//! comes second sees the other (an asymmetric fence, paid by the reader once per
+//! sleep, orders each side's store before its load, see [`fence`](crate::fence)), so
+//! no item is left pending behind a sleeping reader.
+//! The reader then parks, with no timeout, until a sender sends a batch or the last
+//! sender leaves, the run stops, or every queue its worker feeds is closed; each of
+//! those wakes it through the queue's or the worker's [`Sleepers`] (see
+//! [`wake`](crate::wake), and why not a channel `select`).
+//!
+//! A queue is *closed* when its last reader is gone (every worker of the stage that
+//! reads it has ended): its writers see that at their next item, and the workers that
+//! feed it stop at their next [`Input::next`], even a filter that emits nothing.
+
+mod input;
+mod output;
+mod stop;
+
+pub use input::Input;
+pub(crate) use input::{Idle, Take, Waiter};
+pub use output::Output;
+pub(crate) use stop::StopWhen;
+
+use crate::control::{lock, Control};
+use crate::pending::{Stealer, MAX_BATCH};
+use crate::stats::StageCounters;
+use crate::wake::Sleepers;
+use crossbeam_channel::{Receiver, Sender};
+use output::Target;
+use std::fmt;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use stop::Readers;
+
+/// What the readers and senders of one queue share.
+pub(crate) struct Queue<T> {
+    /// A stealer of every sender's batch, for readers to take when the queue is empty.
+    pending: Mutex<Senders<T>>,
+    batch: usize,
+    /// A sender asleep on the full queue sleeps until it holds at most this many
+    /// batches (half its capacity), and a reader wakes it only then: it refills the
+    /// queue in one go instead of waking for every batch taken. A sender that has
+    /// not gone to sleep yet sends as soon as there is room.
+    room_at: usize,
+    readers: Arc<Readers>,
+    /// The counters of the stage that reads this queue.
+    reader: Arc<StageCounters>,
+    /// Readers asleep until a batch is sent or the last sender leaves.
+    sleepers: Sleepers,
+    /// Senders still connected (one per [`Target`]): 0 once the channel is
+    /// disconnected. Decremented `Release` after the target's channel sender is
+    /// dropped, read `Acquire` by a reader about to sleep, which then finds the
+    /// channel disconnected.
+    senders: AtomicUsize,
+    /// Emptied batch vectors, which readers hand back and senders fill again: a batch
+    /// allocated by one thread and freed by another made the allocator's locks
+    /// contended (a third of the context switches of the empty-stage benchmark).
+    spare: (Sender<Vec<T>>, Receiver<Vec<T>>),
+}
+
+/// The batches of a queue's senders.
+struct Senders<T> {
+    stealers: Vec<Stealer<T>>,
+    /// Whether a reader ever asked: a sender that comes later is asked as it joins,
+    /// under the same lock, so a reader asleep before it existed gets its first item.
+    asked: bool,
+}
+
+impl<T> Queue<T> {
+    /// A vector to fill with a batch: a spare one if there is one.
+    fn buffer(&self) -> Vec<T> {
+        self.spare.1.try_recv().unwrap_or_default()
+    }
+
+    /// Keeps `buffer`, emptied, for a later batch (or drops it if enough are kept).
+    fn recycle(&self, mut buffer: Vec<T>) {
+        if buffer.capacity() != 0 {
+            buffer.clear();
+            let _ = self.spare.0.try_send(buffer);
+        }
+    }
+
+    fn steal(&self, rx: &Receiver<Vec<T>>) -> Vec<T> {
+        for pending in lock(&self.pending).stealers.iter() {
+            let stolen = pending.steal(|| rx.is_empty());
+            if !stolen.is_empty() {
+                return stolen;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Asks every sender to send its next item at once; true if items are pending.
+    fn ask(&self) -> bool {
+        let mut senders = lock(&self.pending);
+        senders.asked = true;
+        crate::pending::ask(&senders.stealers)
+    }
+}
+
+/// The batch size and the capacity in batches of a queue of about `capacity` items.
+pub(crate) fn shape(capacity: usize) -> (usize, usize) {
+    let batch = (capacity / 8).clamp(1, 64.min(MAX_BATCH));
+    (batch, capacity / batch)
+}
+
+/// Creates the bounded queue in front of a stage, holding about `capacity` items.
+/// The output and input returned belong to no worker: make each worker's own with
+/// [`Output::for_worker`] and [`Input::for_worker`].
+pub(crate) fn queue<T>(
+    capacity: usize,
+    control: &Arc<Control>,
+    reader: Arc<StageCounters>,
+) -> (Output<T>, Input<T>) {
+    let (batch, batches) = shape(capacity);
+    let (tx, rx) = crossbeam_channel::bounded(batches);
+    let queue = Arc::new(Queue {
+        pending: Mutex::new(Senders {
+            stealers: Vec::new(),
+            asked: false,
+        }),
+        batch,
+        room_at: batches / 2,
+        readers: Readers::new(),
+        reader,
+        sleepers: Sleepers::new(),
+        senders: AtomicUsize::new(0),
+        // As many as the channel holds, and one a reader or two holds: more would
+        // only wait here.
+        spare: crossbeam_channel::bounded(batches + 2),
+    });
+    let output = Output::new(Target::new(tx, Arc::clone(&queue), None), control);
+    let stop = StopWhen::new(Arc::clone(control), false, Box::new([]));
+    let input = Input::new(rx, queue, stop);
+    (output, input)
+}
+
+/// A stage's counters and the index of one of its workers.
+type Tally = Option<(Arc<StageCounters>, usize)>;
+
+/// Returned by [`Output::push`] when nobody will read the item: every downstream
+/// worker has finished, or the run was stopped (or, for a producer, is draining).
+/// The worker should return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the pipeline downstream has stopped")
+    }
+}
+
+impl std::error::Error for Stopped {}
