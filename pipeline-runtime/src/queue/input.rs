@@ -2,27 +2,13 @@
 //! waits for a batch without holding it.
 
 use super::{Output, Queue, Readers, StopWhen, Tally};
+use crate::spin::Spin;
 use crate::wake;
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// A reader that finds its queue empty looks again after spinning 1, 2, 4, … and
-/// `1 << SPIN_STEPS` times, then after each of up to `YIELDS` yields of its CPU, and
-/// then takes what the senders have pending (see [`Idle`]).
-const SPIN_STEPS: u32 = 6;
-const YIELDS: u32 = 4;
-
-/// Yields that took this long together gave the CPU to another thread for a time
-/// slice: the machine is busy. The reader then stops yielding and takes what is
-/// pending, and asks and sleeps if there is nothing: each further yield could cost
-/// another slice while an item waits in a sender's batch (with two threads spinning
-/// beside a trickle on 2 cores, an item took 9.6 ms through three stages, median,
-/// and 5.9 ms with this). On a quiet machine the yields take a few µs in all, and a
-/// pipeline's own threads that run meanwhile send their batches well within it.
-const GAVE_AWAY: Duration = Duration::from_micros(500);
+use std::time::Instant;
 
 /// What a reader of a queue needs to wait for it: the wait happens without holding
 /// the reader itself (an ordered stage's workers share one).
@@ -55,27 +41,14 @@ impl<T> Waiter<T> {
     /// leaving or a stop ends.
     pub(crate) fn park(&self, idle: &mut Idle) {
         if !idle.spun {
-            let ready = || !self.rx.is_empty() || self.should_stop();
-            for step in 0..=SPIN_STEPS {
-                if ready() {
+            // Spins and yields while nothing was sent (see `spin`).
+            let mut spin = Spin::for_input();
+            while self.rx.is_empty() && !self.should_stop() {
+                if !spin.wait() {
+                    idle.spun = true;
                     return;
                 }
-                for _ in 0..1 << step {
-                    std::hint::spin_loop();
-                }
             }
-            // The clock is read only once the spinning is over.
-            let yielding = Instant::now();
-            for _ in 0..YIELDS {
-                if ready() {
-                    return;
-                }
-                std::thread::yield_now();
-                if yielding.elapsed() >= GAVE_AWAY {
-                    break;
-                }
-            }
-            idle.spun = true;
             return;
         }
         if self.queue.ask() {

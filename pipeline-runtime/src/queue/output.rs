@@ -3,6 +3,7 @@
 use super::{Queue, Readers, StopWhen, Stopped, Tally};
 use crate::control::{lock, Control};
 use crate::pending::{batch, Batch};
+use crate::spin::Spin;
 use crate::stats::StageCounters;
 use crate::wake;
 use crossbeam_channel::{Sender, TrySendError};
@@ -11,9 +12,6 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Attempts to send into a full queue before sleeping on it.
-const SNOOZE: u32 = 12;
 
 /// One sender's end of one queue, with the batch it is filling.
 pub(super) struct Target<T> {
@@ -128,13 +126,13 @@ impl<T> Target<T> {
     }
 
     /// Sends `batch` into a full queue: waits for room, or until nobody will read it.
-    /// Spins, then yields, before sleeping: a reader usually frees a slot within moments.
+    /// Waits a moment ([`Spin`]) before sleeping: a reader usually frees a slot soon.
     #[cold]
     fn send_when_free(&self, batch: Vec<T>, stop: &StopWhen) -> Result<(), Stopped> {
         let control = stop.control();
         let gone = || control.is_stopped() || self.readers.is_closed();
         let mut batch = batch;
-        let mut step = 0;
+        let mut spin = Spin::for_room();
         loop {
             batch = match self.tx.try_send(batch) {
                 Ok(()) => return Ok(()),
@@ -144,20 +142,13 @@ impl<T> Target<T> {
             if gone() {
                 return Err(Stopped);
             }
-            if step < SNOOZE / 2 {
-                for _ in 0..1 << step {
-                    std::hint::spin_loop();
-                }
-            } else if step < SNOOZE {
-                std::thread::yield_now();
-            } else {
+            if !spin.wait() {
                 // Woken by a reader taking the queue down to `room_at`, by the last
                 // reader leaving, or by a stop (through the worker's flag).
                 wake::sleep_on(&[&self.readers.room, stop.sleepers()], || {
                     self.tx.len() <= self.queue.room_at || gone()
                 });
             }
-            step += 1;
         }
     }
 
