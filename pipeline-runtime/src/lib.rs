@@ -37,6 +37,7 @@ mod progress;
 mod queue;
 #[cfg(feature = "redis")]
 mod remote;
+mod slice;
 mod spin;
 mod stage;
 mod stats;

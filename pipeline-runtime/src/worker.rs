@@ -291,7 +291,10 @@ impl Launch {
         let stage = opts.name.clone();
         let thread = thread::Builder::new()
             .name(format!("{stage}#{worker}"))
-            .spawn(move || run(&stage, worker, &control, &counters, sink, body))
+            .spawn(move || {
+                crate::slice::shorten();
+                run(&stage, worker, &control, &counters, sink, body)
+            })
             .map_err(|e| Error::spawn(&opts.name, e))?;
         self.threads.push(thread);
         Ok(())
