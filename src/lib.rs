@@ -619,14 +619,15 @@
 //! - `redis`: [remote stages](#remote-stages), with `isolate`. Adds the `redis`
 //!   client. Off by default.
 //!
-//! On Linux, every worker thread asks for a 300 µs time slice (`sched_setattr`, the
-//! `sched_runtime` of its `SCHED_OTHER` policy; Linux 6.12 on, which otherwise gives
-//! a few ms), and an isolated worker's process inherits it. A worker woken by its
-//! input then runs soon even where other programs keep every CPU busy, instead of
-//! waiting for their slices to end: beside two busy loops on 2 cores, an empty
-//! parallel stage ran 2–3.5 times faster, and a trickle of items arrived 3 times
-//! sooner. Its share of the CPU does not change. A thread under another policy keeps
-//! its own, and so do the caller's threads.
+//! On Linux, every worker thread (and isolated worker's process) asks for a 300 µs
+//! time slice (`sched_setattr`, the `sched_runtime` of its `SCHED_OTHER` policy; Linux
+//! 6.12 on, which otherwise gives a few ms). A worker woken by its input then runs
+//! soon even where other programs keep every CPU busy, instead of waiting for their
+//! slices to end: beside two busy loops on 2 cores, an empty parallel stage ran 2–3.5
+//! times faster, and a trickle of items arrived 3 times sooner. Its share of the CPU
+//! does not change. A thread under another policy keeps its own, and so do the
+//! caller's threads; what a stage's code starts gets the kernel's defaults
+//! (`SCHED_FLAG_RESET_ON_FORK`, which also resets a nice value below 0 to 0 there).
 //!
 //! Two settings are read from the environment:
 //! - `PIPELINE_SHORT_SLICE=0` keeps the kernel's default slice for every worker.

@@ -10,9 +10,11 @@
 //! 2-worker stage beside two busy loops on 2 cores took 2.1–4.0 s over 2 M items
 //! (1–2 µs an item, against 15–30 ns on the quiet machine), and 0.50–0.80 s with this.
 //!
-//! So every worker thread asks for a slice of [`SLICE_NS`], as the `sched_runtime` of
-//! its `SCHED_OTHER` policy (an isolated worker's process, which its thread starts,
-//! inherits it). Its share of the CPU does not change, only how soon it
+//! So every worker thread, and every isolated worker's process, asks for a slice of
+//! [`SLICE_NS`], as the `sched_runtime` of its `SCHED_OTHER` policy. The request is
+//! the runtime's own: with it goes `SCHED_FLAG_RESET_ON_FORK`, so that the threads and
+//! processes a stage's code starts get the kernel's defaults, not this slice (and, as
+//! that flag does, a nice value of 0 where the worker's was below 0). Its share of the CPU does not change, only how soon it
 //! runs once woken, and for how long before a thread that waits may take over. The
 //! shortest slice Linux gives, 100 µs, did better beside busy loops (0.26–0.41 s), but
 //! on the quiet machine the pipeline's own threads, more than the cores, then
@@ -54,7 +56,9 @@ mod imp {
         util_max: u32,
     }
 
+    // From the kernel's `uapi/linux/sched.h`.
     const SCHED_OTHER: u32 = 0;
+    const SCHED_FLAG_RESET_ON_FORK: u64 = 0x01;
 
     pub(super) fn shorten(slice_ns: u64) -> bool {
         let mut attr = SchedAttr::default();
@@ -76,6 +80,8 @@ mod imp {
         // Everything else as read: the nice value, and the flags and clamps with it.
         attr.size = size;
         attr.runtime = slice_ns;
+        // What the stage's code starts does not inherit the slice.
+        attr.flags |= SCHED_FLAG_RESET_ON_FORK;
         // SAFETY: the kernel reads `attr.size` bytes of `attr`.
         let set = unsafe {
             libc::syscall(

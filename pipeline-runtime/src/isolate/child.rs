@@ -111,7 +111,11 @@ fn run(hello: Hello, channel: Channel) -> io::Result<()> {
     let name = format!("{}#{}", hello.stage, hello.worker);
     std::thread::Builder::new()
         .name(name)
-        .spawn(move || entry(hello, channel))?
+        .spawn(move || {
+            // Woken by each batch, as a worker thread is (see `slice`).
+            crate::slice::shorten();
+            entry(hello, channel)
+        })?
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the stage's worker thread panicked")))
 }
