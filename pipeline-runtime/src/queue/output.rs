@@ -285,7 +285,7 @@ impl<T> Output<T> {
     /// Sends `item` downstream, waiting while the queue is full.
     ///
     /// Returns [`Stopped`] when no one will ever read it; the worker should then end.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, item: T) -> Result<(), Stopped> {
         if self.stop.now() {
             return Err(Stopped);
@@ -297,7 +297,7 @@ impl<T> Output<T> {
     /// that the run goes on and that this output is read: the same checks, made once
     /// per item instead of twice. A stop that comes between the two is seen at the
     /// next item, and what this push left pending is then discarded.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_after_next(&mut self, item: T) -> Result<(), Stopped> {
         if self.targets.len() == 1 {
             // The flag covers this queue's closing: it is the only one fed.
