@@ -3,10 +3,11 @@
 //!
 //! Items cross it in batches, to pay for one channel operation per batch instead of
 //! per item, but a batch never holds an item back from an idle reader. Each sender
-//! fills a [`Batch`](crate::pending::Batch); a reader that finds the queue empty spins a moment, then takes
-//! whatever is pending (the sender may be blocked in its own code after pushing), and
-//! only then sleeps. Not at once (see [`Idle`]): while items flow, a batch fills within
-//! moments, and taking it item by item would only make small batches.
+//! fills a [`Batch`](crate::pending::Batch); a reader that finds the queue empty
+//! waits a moment (see [`spin`](crate::spin)), then takes whatever is pending (the
+//! sender may be blocked in its own code after pushing), and only then sleeps. Not
+//! at once (see [`Idle`]): while items flow, a batch fills within moments, and taking
+//! it item by item would only make small batches.
 //!
 //! Sleeping costs nothing and misses nothing. Before it sleeps, a reader *asks* every
 //! sender's batch (see [`pending`](crate::pending)): a sender whose next push finds
