@@ -1,32 +1,34 @@
-//! An asymmetric fence: a [`light`] side that costs nothing on the hot path (a
-//! sender's push) and a [`heavy`] side paid by the rare one (a reader about to sleep).
+//! The fences of the sleep handshake (see [`pending`](crate::pending)): a sender's
+//! [`light`] between its store of a batch's count and its look at the receivers'
+//! request, and a receiver's `SeqCst` fence, then [`heavy`] where needed, between its
+//! request and its look at the count. Like a `SeqCst` fence on both sides (the
+//! store-buffering pattern), they make at least one of the two loads see the other
+//! side's store.
 //!
-//! Together they order a store before a later load on each side, as a `SeqCst` fence
-//! on both sides would (the store-buffering pattern): with `light` between a sender's
-//! store of A and its load of B, and `heavy` between a reader's store of B and its
-//! load of A, at least one of the two loads sees the other side's store.
+//! A `SeqCst` fence costs a sender about 4.5 ns a push on the VM of `BENCHMARKS.md`,
+//! and an item is pushed once per queue it crosses: with two fences an item, the fences
+//! were 9 of the 21 ns an item of an empty parallel stage run on one CPU. So a sender
+//! fences only while its receivers ask (they sleep often, and each sleep must see its
+//! pushes); once they have not asked for a while, its `light` is a compiler fence
+//! only, and a receiver that asks such a sender pays with [`heavy`]:
+//! `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`, which runs a full memory barrier on
+//! every CPU then running a thread of this process (a thread not running has passed
+//! through the scheduler's barriers). That costs 0.1 µs where the other CPUs run none
+//! of the process's threads and 10–14 µs where they do, on that VM: dear for a
+//! receiver that sleeps after every batch, which is why the sender fences again as
+//! soon as one asks.
 //!
-//! On Linux, `heavy` is `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`: the kernel runs
-//! a full memory barrier on every CPU then running a thread of this process (and a
-//! thread not running has passed through the scheduler's barriers), so a `light` that
-//! only stops the compiler from moving the store past the load is enough. Where the
-//! kernel lacks it (before 4.14, or a sandbox that refuses it), on other systems, and
-//! under Miri, both sides are `SeqCst` fences. Under loom both sides are loom's
-//! `SeqCst` fences, which is what the models check.
-//!
-//! `membarrier` is used only where asked for, with `PIPELINE_MEMBARRIER=1` in the
-//! environment. It makes a push free, but each reader about to sleep then pays an
-//! interrupt of every CPU running the process: on the 2-core VMs of `BENCHMARKS.md`,
-//! where that costs tens of µs and a reader that keeps up with its senders sleeps
-//! after nearly every batch, a 200 ns stage on 2 workers ran at 1.1× the sequential
-//! speed with it and 1.6× with fences, while a trivial 3-stage chain took 19.9 ns an
-//! item with it and 23.4 with fences (section "Instructions per item, change by
-//! change"). Fences lose little where `membarrier` wins and nothing where it loses.
+//! `membarrier` is used where Linux has it (4.14 on) and the sandbox lets the process
+//! register for it, unless `PIPELINE_MEMBARRIER=0` is in the environment; otherwise,
+//! on other systems, and under Miri, senders always fence ([`asymmetric`] is false).
+//! Under loom a fencing sender and a receiver fence with loom's `SeqCst` fences, which
+//! is what the models check; a sender that does not fence does nothing.
 //!
 //! The choice is made once per process ([`init`], called before a run starts its
-//! threads, and by `heavy` itself) and never undone: `light` reads it with a
-//! `Relaxed` load. A `light` that ran before the choice was known used a real fence,
-//! which pairs with either `heavy`.
+//! threads, and by [`asymmetric`] when a batch is made) and never undone, but for a
+//! `membarrier` that fails, which the kernel rules out for a registered process: from
+//! then on a receiver that finds a sender not fencing looks again instead of
+//! sleeping, and no sender stops fencing again.
 
 #[cfg(not(all(loom, test)))]
 mod imp {
@@ -35,9 +37,9 @@ mod imp {
 
     /// Not chosen yet: both sides fence.
     const UNKNOWN: u8 = 0;
-    /// `membarrier` registered: `light` is a compiler fence.
+    /// `membarrier` registered: a sender may leave out its fence.
     const MEMBARRIER: u8 = 1;
-    /// No `membarrier`: both sides fence.
+    /// No `membarrier`: senders always fence.
     const FENCES: u8 = 2;
 
     static STRATEGY: AtomicU8 = AtomicU8::new(UNKNOWN);
@@ -46,45 +48,47 @@ mod imp {
     /// Chooses the strategy, once per process.
     pub(crate) fn init() {
         CHOOSE.call_once(|| {
-            let asked = std::env::var_os("PIPELINE_MEMBARRIER").is_some_and(|v| v == "1");
-            let strategy = if asked && membarrier::register() {
+            let refused = std::env::var_os("PIPELINE_MEMBARRIER").is_some_and(|v| v == "0");
+            let strategy = if !refused && membarrier::register() {
                 MEMBARRIER
             } else {
                 FENCES
             };
-            // Relaxed: a `light` that misses it fences, which is always enough; a
-            // `heavy` reads it after `call_once`, which orders this store.
+            // Relaxed: `asymmetric` reads it after `call_once`, which orders this store,
+            // and `heavy` runs only after a sender that read it stopped fencing.
             STRATEGY.store(strategy, Relaxed);
         });
     }
 
-    /// The sender's side: between its store and its load.
+    /// Whether a sender may leave out its fence, receivers paying with [`heavy`].
+    pub(crate) fn asymmetric() -> bool {
+        init();
+        STRATEGY.load(Relaxed) == MEMBARRIER
+    }
+
+    /// The sender's side: between its store and its load; a real fence if `fenced`.
     #[inline(always)]
-    pub(crate) fn light() {
-        if STRATEGY.load(Relaxed) == MEMBARRIER {
-            compiler_fence(SeqCst);
-        } else {
+    pub(crate) fn light(fenced: bool) {
+        if fenced {
             fence(SeqCst);
+        } else {
+            compiler_fence(SeqCst);
         }
     }
 
-    /// The reader's side: between its store and its load. A system call where
-    /// `membarrier` is available: once before sleeping, not for every item.
+    /// The receiver's side where a sender does not fence, after the receiver's own
+    /// `SeqCst` fence: a full barrier on every CPU running a thread of the process.
     ///
     /// False if the barrier failed, which the kernel rules out for a registered
-    /// process; the process then falls back to fences for good, and the caller must
-    /// not rely on this round (a reader looks again instead of sleeping).
+    /// process; the process then stops leaving out fences, and the caller must not
+    /// rely on this round (a receiver looks again instead of sleeping).
     #[must_use]
     pub(crate) fn heavy() -> bool {
-        init();
-        // First: pairs with a `light` that was a real fence, and keeps the reader's
-        // own store before the barrier.
-        fence(SeqCst);
-        if STRATEGY.load(Relaxed) == MEMBARRIER && !membarrier::expedited() {
-            STRATEGY.store(FENCES, Relaxed);
-            return false;
+        if STRATEGY.load(Relaxed) == MEMBARRIER && membarrier::expedited() {
+            return true;
         }
-        true
+        STRATEGY.store(FENCES, Relaxed);
+        false
     }
 
     #[cfg(all(target_os = "linux", not(miri)))]
@@ -134,14 +138,22 @@ mod imp {
 
     pub(crate) fn init() {}
 
-    pub(crate) fn light() {
-        fence(SeqCst);
+    /// True, so that batches may stop fencing; the models that let them call `heavy`
+    /// through a stand-in (see `pending`), and the others stay within `CALM`.
+    pub(crate) fn asymmetric() -> bool {
+        true
     }
 
+    pub(crate) fn light(fenced: bool) {
+        if fenced {
+            fence(SeqCst);
+        }
+    }
+
+    /// Not modelled: the models that let senders stop fencing never call it.
     pub(crate) fn heavy() -> bool {
-        fence(SeqCst);
-        true
+        unreachable!("membarrier under loom")
     }
 }
 
-pub(crate) use imp::{heavy, init, light};
+pub(crate) use imp::{asymmetric, heavy, init, light};

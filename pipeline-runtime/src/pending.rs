@@ -21,16 +21,33 @@
 //!
 //! Sleeping. A receiver about to sleep for want of items first *asks* every batch: it
 //! sets the batch's `hungry` flag, then looks at `tail` once more. The owner
-//! publishes each item with a plain store of `tail`, then looks at `hungry`. Between
-//! the store and the load, each side has one half of an asymmetric fence
-//! ([`fence`](crate::fence)): the owner's costs nothing, the receiver's is paid once
-//! per sleep. So whichever comes second sees the other: either the receiver sees
-//! the item (and takes it instead of sleeping), or the owner's push sees the request
-//! (and clears it) and the owner sends its batch at once, which wakes the receiver.
-//! Nobody polls, and a push is not a locked instruction.
+//! publishes each item with a plain store of `tail`, then looks at `hungry`. The store
+//! and the load on each side must not be reordered, so each side orders them with one
+//! half of a fence ([`fence`](crate::fence)). Then whichever comes second sees the
+//! other: either the receiver sees the item (and takes it instead of sleeping), or the
+//! owner's push sees the request (and clears it) and the owner sends its batch at once,
+//! which wakes the receiver. Nobody polls.
+//!
+//! Who pays for the fence. While receivers ask (they sleep often: a trickle, a slow
+//! stage), each push fences, and an asking receiver fences too. Once no receiver has
+//! asked for [`CALM`] batches (items flow and nobody sleeps), the owner stops fencing;
+//! a receiver that then asks finds the batch's `fenced` flag down and pays for both
+//! sides with `membarrier` (a fence on every CPU running the process), and the push
+//! that answers its request makes the owner fence again. Where `membarrier` is
+//! missing, pushes always fence. The switch, and why it is sound:
+//!
+//! - *Fencing again*: the owner raises `fenced` (`Release`) before its next push. A
+//!   receiver that sees it raised (`Acquire`) sees every push before it, and every push
+//!   after it fences.
+//! - *Stopping*: the owner lowers `fenced`, then fences, then pushes without fences. A
+//!   receiver's request, its fence and its look at `fenced` come in that order. If the
+//!   owner's fence comes first, the receiver sees `fenced` down and pays with
+//!   `membarrier`; if the receiver's does, every later push of the owner sees the
+//!   request, so the first push after the switch is sent at once. The pushes before
+//!   the switch fenced.
 
 use crate::fence;
-use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Backoff, UnsafeCell};
+use crate::sync::{fence, Arc, AtomicBool, AtomicU64, AtomicUsize, Backoff, UnsafeCell};
 use std::fmt;
 use std::mem::MaybeUninit;
 use std::sync::atomic::Ordering::*;
@@ -71,6 +88,11 @@ struct Shared<T> {
     /// is ordered before the stealer's claim swap by program order, and the decrement
     /// is `Release` after its copy, read `Acquire` by the owner before it rewrites.
     stealers: AtomicUsize,
+    /// Every push from here on fences: a receiver that sees it raised needs no
+    /// `membarrier` (see the module docs). Stored by the owner alone: raised `Release`,
+    /// publishing the unfenced pushes before it, and read `Acquire`; lowered `Relaxed`,
+    /// then ordered by the owner's fence.
+    fenced: AtomicBool,
 }
 
 // SAFETY: items move between threads (hence `T: Send`); every slot is written by the
@@ -86,6 +108,50 @@ pub(crate) struct Batch<T> {
     filled: usize,
     /// A push consumed a receiver's request, and no `take` has answered it yet.
     answering: bool,
+    /// Whether pushes fence, and when they stop.
+    fencing: Fencing,
+}
+
+/// Batches taken with no request before an owner stops fencing its pushes: 4,096 items
+/// of a queue of 1,024. A receiver that asks an unfenced batch pays a `membarrier`,
+/// tens of µs on a VM where a thread of the process runs on the other CPU; after it, the
+/// owner fences for at least this many batches, so that the barrier is paid at most
+/// once every `CALM` batches.
+pub(crate) const CALM: u32 = 64;
+
+/// The owner's side of the switch between fenced and unfenced pushes (module docs).
+struct Fencing {
+    /// Pushes fence (the owner's copy of `Shared::fenced`).
+    fenced: bool,
+    /// Batches taken since the last request.
+    calm: u32,
+    /// After how many calm batches pushes stop fencing; `None` where receivers cannot
+    /// pay with `membarrier`, so pushes always fence.
+    stop_after: Option<u32>,
+}
+
+impl Fencing {
+    /// After a take: fences from now on if a receiver asked since the last one, or
+    /// stops fencing once none asked for `stop_after` batches.
+    fn after_take(&mut self, asked: bool, flag: &AtomicBool) {
+        if asked {
+            self.calm = 0;
+            if !self.fenced {
+                self.fenced = true;
+                flag.store(true, Release);
+            }
+        } else if let (true, Some(limit)) = (self.fenced, self.stop_after) {
+            self.calm += 1;
+            // `asymmetric` again: false for good once a `membarrier` failed.
+            if self.calm >= limit && fence::asymmetric() {
+                self.calm = 0;
+                self.fenced = false;
+                flag.store(false, Relaxed);
+                // Before any unfenced push: see "Stopping" in the module docs.
+                fence(SeqCst);
+            }
+        }
+    }
 }
 
 /// A receiver's handle on a sender's batch: it takes what is pending.
@@ -93,8 +159,14 @@ pub(crate) struct Stealer<T> {
     shared: Arc<Shared<T>>,
 }
 
-/// A new, empty batch of `capacity` items, and a stealer of it.
+/// A new, empty batch of `capacity` items, and a stealer of it. Its pushes stop
+/// fencing while no receiver asks, where receivers can pay with `membarrier`.
 pub(crate) fn batch<T>(capacity: usize) -> (Batch<T>, Stealer<T>) {
+    batch_fencing(capacity, fence::asymmetric().then_some(CALM))
+}
+
+/// The same, its pushes stopping fencing after `stop_after` calm batches, or never.
+fn batch_fencing<T>(capacity: usize, stop_after: Option<u32>) -> (Batch<T>, Stealer<T>) {
     assert!((1..=MAX_BATCH).contains(&capacity));
     let shared = Arc::new(Shared {
         slots: (0..capacity)
@@ -104,6 +176,7 @@ pub(crate) fn batch<T>(capacity: usize) -> (Batch<T>, Stealer<T>) {
         tail: AtomicUsize::new(0),
         hungry: AtomicBool::new(false),
         stealers: AtomicUsize::new(0),
+        fenced: AtomicBool::new(true),
     });
     let stealer = Stealer {
         shared: Arc::clone(&shared),
@@ -112,6 +185,11 @@ pub(crate) fn batch<T>(capacity: usize) -> (Batch<T>, Stealer<T>) {
         shared,
         filled: 0,
         answering: false,
+        fencing: Fencing {
+            fenced: true,
+            calm: 0,
+            stop_after,
+        },
     };
     (batch, stealer)
 }
@@ -183,7 +261,7 @@ impl<T> Batch<T> {
         shared.tail.store(self.filled, Release);
         // Orders the store above before the load below, paired with the receiver's
         // half in `Stealer::ask`: see the module docs on sleeping.
-        fence::light();
+        fence::light(self.fencing.fenced);
         // The swap consumes the request (so that one made after it waits for the next
         // push); it runs only when a receiver asked. The `take` that answers it renews
         // it if stealers took everything (see `take`).
@@ -202,6 +280,7 @@ impl<T> Batch<T> {
     /// and starts an empty batch.
     pub(crate) fn take_into(&mut self, buffer: Vec<T>) -> Vec<T> {
         let taken = self.claim_all(buffer);
+        self.fencing.after_take(self.answering, &self.shared.fenced);
         if std::mem::take(&mut self.answering) && taken.is_empty() {
             // Stealers took every item, this push's included, between the push and
             // this claim; the request consumed may be that of a receiver that stole
@@ -281,7 +360,8 @@ impl<T> Stealer<T> {
     }
 
     /// Asks the owner to send its next item at once, for a receiver about to sleep;
-    /// then [`fence::heavy`] and [`pending`](Self::pending) must follow before it
+    /// then a fence (and [`fence::heavy`] if the owner does not fence) and
+    /// [`pending`](Self::pending) must follow before it
     /// sleeps (see [`ask`]), once for all the batches it asks.
     pub(crate) fn request(&self) {
         self.shared.hungry.store(true, Relaxed);
@@ -313,13 +393,21 @@ impl<T> Stealer<T> {
 /// batch is asked, even after one says it has items: the receiver may still find
 /// nothing to steal (another took it) and sleep.
 pub(crate) fn ask<T>(stealers: &[Stealer<T>]) -> bool {
+    ask_with(stealers, fence::heavy)
+}
+
+/// [`ask`], paying for owners that do not fence with `heavy` (the loom models stand in
+/// for `membarrier`, which loom cannot model).
+fn ask_with<T>(stealers: &[Stealer<T>], heavy: impl FnOnce() -> bool) -> bool {
     for stealer in stealers {
         stealer.request();
     }
-    // Between the requests and the looks at `tail`: pairs with each owner's
-    // `fence::light` between its store of `tail` and its look at `hungry`. Should the
-    // barrier fail, the receiver looks again rather than sleep.
-    let fenced = fence::heavy();
+    // Between the requests and the looks at `tail`: pairs with each fencing owner's
+    // `fence::light` between its store of `tail` and its look at `hungry`; where an
+    // owner does not fence, `membarrier` stands for its fence too (module docs).
+    // Should that barrier fail, the receiver looks again rather than sleep.
+    fence(SeqCst);
+    let fenced = stealers.iter().all(|s| s.shared.fenced.load(Acquire)) || heavy();
     stealers
         .iter()
         .fold(!fenced, |pending, s| s.pending() | pending)
@@ -403,6 +491,44 @@ mod tests {
         assert!(b.push(3), "the request stands until an item is sent");
         assert_eq!(b.take(), vec![3]);
         assert!(!b.push(4), "answered");
+    }
+
+    #[test]
+    fn pushes_stop_fencing_while_nobody_asks_and_fence_again_when_asked() {
+        let (mut b, s) = batch_fencing(4, Some(2));
+        let fenced = |b: &Batch<u32>| {
+            assert_eq!(b.fencing.fenced, b.shared.fenced.load(SeqCst));
+            b.fencing.fenced
+        };
+        assert!(fenced(&b), "a new batch fences");
+        b.push(1);
+        assert_eq!(b.take(), [1]);
+        assert!(fenced(&b), "one calm batch of two");
+        b.push(2);
+        assert_eq!(b.take(), [2]);
+        if !fence::asymmetric() {
+            // No `membarrier` here (another system, Miri, or PIPELINE_MEMBARRIER=0).
+            assert!(fenced(&b), "without membarrier, pushes always fence");
+            return;
+        }
+        assert!(!fenced(&b), "two calm batches: pushes stop fencing");
+        assert!(!s.ask(), "nothing pending, after a membarrier");
+        assert!(b.push(3), "asked since the last push");
+        assert_eq!(b.take(), [3]);
+        assert!(fenced(&b), "a request: pushes fence again");
+        b.push(4);
+        assert_eq!(b.take(), [4]);
+        assert!(fenced(&b), "calm again for one batch only");
+    }
+
+    #[test]
+    fn pushes_always_fence_where_receivers_cannot_pay() {
+        let (mut b, _s) = batch_fencing(2, None);
+        for i in 0..100 {
+            b.push(i);
+            b.take();
+        }
+        assert!(b.fencing.fenced && b.shared.fenced.load(SeqCst));
     }
 
     #[test]
@@ -550,6 +676,68 @@ mod loom_models {
             }
             got.sort_unstable();
             assert_eq!(got, [1, 2, 3]);
+            drop(sender.join().unwrap());
+        });
+    }
+
+    /// The owner stops fencing (after one calm batch) while a receiver asks: the owner
+    /// pushes and sends item 1, takes its batch and stops fencing, pushes item 2
+    /// without a fence (sending it only if asked), then blocks for ever. A receiver that
+    /// finds the owner still fencing relies on plain fences and may sleep: it must get
+    /// both items (a lost wake-up is a deadlock). One that finds it not fencing would
+    /// pay with `membarrier`, which loom cannot model: that run ends there.
+    #[test]
+    fn loom_a_receiver_that_finds_the_owner_fencing_misses_no_unfenced_push() {
+        model(|| {
+            let queue = Arc::new((Mutex::new(Vec::<Vec<usize>>::new()), Condvar::new()));
+            let (mut owner, stealer) = batch_fencing::<usize>(2, Some(1));
+            let sender = {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    let (sent, wake) = &*queue;
+                    let send = |batch: Vec<usize>| {
+                        if !batch.is_empty() {
+                            sent.lock().unwrap().push(batch);
+                            wake.notify_all();
+                        }
+                    };
+                    owner.push(1);
+                    send(owner.take());
+                    if owner.push(2) {
+                        send(owner.take());
+                    }
+                    owner
+                })
+            };
+            let (sent, wake) = &*queue;
+            let mut got = Vec::new();
+            let mut unmodelled = false;
+            while got.len() < 2 && !unmodelled {
+                if let Some(batch) = sent.lock().unwrap().pop() {
+                    got.extend(batch);
+                    continue;
+                }
+                let stolen = stealer.steal(|| sent.lock().unwrap().is_empty());
+                if !stolen.is_empty() {
+                    got.extend(stolen);
+                    continue;
+                }
+                let pending = ask_with(std::slice::from_ref(&stealer), || {
+                    unmodelled = true;
+                    false
+                });
+                if pending {
+                    continue;
+                }
+                let mut batches = sent.lock().unwrap();
+                while batches.is_empty() {
+                    batches = wake.wait(batches).unwrap();
+                }
+            }
+            if !unmodelled {
+                got.sort_unstable();
+                assert_eq!(got, [1, 2]);
+            }
             drop(sender.join().unwrap());
         });
     }

@@ -12,9 +12,10 @@
 //! Sleeping costs nothing and misses nothing. Before it sleeps, a reader *asks* every
 //! sender's batch (see [`pending`](crate::pending)): a sender whose next push finds
 //! the request sends its batch at once, and whichever of the push and the request
-//! comes second sees the other (an asymmetric fence, paid by the reader once per
-//! sleep, orders each side's store before its load, see [`fence`](crate::fence)), so
-//! no item is left pending behind a sleeping reader.
+//! comes second sees the other (a fence on each side orders its store before its
+//! load; a sender whose readers have not asked for a while leaves its fence out, and a
+//! reader that asks it pays for both with `membarrier`, see [`fence`](crate::fence)),
+//! so no item is left pending behind a sleeping reader.
 //! The reader then parks, with no timeout, until a sender sends a batch or the last
 //! sender leaves, the run stops, or every queue its worker feeds is closed; each of
 //! those wakes it through the queue's or the worker's [`Sleepers`] (see
