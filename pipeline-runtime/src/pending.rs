@@ -113,10 +113,10 @@ pub(crate) struct Batch<T> {
 }
 
 /// Batches taken with no request before an owner stops fencing its pushes: 4,096 items
-/// of a queue of 1,024. A receiver that asks an unfenced batch pays a `membarrier`,
-/// tens of µs on a VM where a thread of the process runs on the other CPU; after it, the
-/// owner fences for at least this many batches, so that the barrier is paid at most
-/// once every `CALM` batches.
+/// of a queue of 1,024. A receiver that asks an unfenced batch pays a `membarrier`
+/// (10–14 µs on the VM of `BENCHMARKS.md` where a thread of the process runs on the
+/// other CPU); after it, the owner fences for at least this many batches, so that each
+/// batch pays the barrier at most once every `CALM` batches.
 pub(crate) const CALM: u32 = 64;
 
 /// The owner's side of the switch between fenced and unfenced pushes (module docs).
