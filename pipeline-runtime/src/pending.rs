@@ -377,7 +377,7 @@ impl<T> Stealer<T> {
     }
 
     /// Asks this batch alone: [`request`](Self::request), the fence, [`pending`](Self::pending).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn ask(&self) -> bool {
         ask(std::slice::from_ref(self))
     }
@@ -620,6 +620,55 @@ mod loom_models {
         every_item_once(2, 1);
     }
 
+    /// Batches sent by an owner, and the receiver's wake-up.
+    type Sent = Arc<(Mutex<Vec<Vec<usize>>>, Condvar)>;
+
+    /// Sends `batch` as an owner does, unless the receiver stole it all.
+    fn send(queue: &Sent, batch: Vec<usize>) {
+        if !batch.is_empty() {
+            let (sent, wake) = &**queue;
+            sent.lock().unwrap().push(batch);
+            wake.notify_all();
+        }
+    }
+
+    /// A receiver, until it has `n` items: takes a sent batch, else steals, else asks
+    /// and sleeps until a batch is sent (checking under the lock the owner sends
+    /// under, as a channel's receive does). `None` if it found the owner not fencing:
+    /// it would pay with `membarrier`, which loom cannot model.
+    fn receive(queue: &Sent, stealer: &Stealer<usize>, n: usize) -> Option<Vec<usize>> {
+        let (sent, wake) = &**queue;
+        let mut got = Vec::new();
+        while got.len() < n {
+            if let Some(batch) = sent.lock().unwrap().pop() {
+                got.extend(batch);
+                continue;
+            }
+            let stolen = stealer.steal(|| sent.lock().unwrap().is_empty());
+            if !stolen.is_empty() {
+                got.extend(stolen);
+                continue;
+            }
+            let mut unmodelled = false;
+            let pending = ask_with(std::slice::from_ref(stealer), || {
+                unmodelled = true;
+                false
+            });
+            if unmodelled {
+                return None;
+            }
+            if pending {
+                continue;
+            }
+            let mut batches = sent.lock().unwrap();
+            while batches.is_empty() {
+                batches = wake.wait(batches).unwrap();
+            }
+        }
+        got.sort_unstable();
+        Some(got)
+    }
+
     /// The sleep handshake, with the asymmetric fence modelled as a `SeqCst` fence on
     /// both sides (see `fence`). The owner pushes items, sends its batch when it is full or
     /// when a push says a receiver asked (also between a take and the next push),
@@ -638,13 +687,7 @@ mod loom_models {
                     // As a sender does: sends when the batch fills or when asked.
                     for item in 1..4 {
                         if owner.push(item) {
-                            let (sent, wake) = &*queue;
-                            let batch = owner.take();
-                            // Nothing to send if the receiver stole it all.
-                            if !batch.is_empty() {
-                                sent.lock().unwrap().push(batch);
-                                wake.notify_all();
-                            }
+                            send(&queue, owner.take());
                         }
                     }
                     // Blocked in the stage's own code from here on; the batch (and
@@ -652,30 +695,7 @@ mod loom_models {
                     owner
                 })
             };
-            let (sent, wake) = &*queue;
-            let mut got = Vec::new();
-            while got.len() < 3 {
-                if let Some(batch) = sent.lock().unwrap().pop() {
-                    got.extend(batch);
-                    continue;
-                }
-                let stolen = stealer.steal(|| sent.lock().unwrap().is_empty());
-                if !stolen.is_empty() {
-                    got.extend(stolen);
-                    continue;
-                }
-                if stealer.ask() {
-                    continue;
-                }
-                // Sleeps until a batch is sent; the check is under the lock the
-                // sender sends under, as a channel's receive is.
-                let mut batches = sent.lock().unwrap();
-                while batches.is_empty() {
-                    batches = wake.wait(batches).unwrap();
-                }
-            }
-            got.sort_unstable();
-            assert_eq!(got, [1, 2, 3]);
+            assert_eq!(receive(&queue, &stealer, 3), Some(vec![1, 2, 3]));
             drop(sender.join().unwrap());
         });
     }
@@ -694,48 +714,15 @@ mod loom_models {
             let sender = {
                 let queue = Arc::clone(&queue);
                 thread::spawn(move || {
-                    let (sent, wake) = &*queue;
-                    let send = |batch: Vec<usize>| {
-                        if !batch.is_empty() {
-                            sent.lock().unwrap().push(batch);
-                            wake.notify_all();
-                        }
-                    };
                     owner.push(1);
-                    send(owner.take());
+                    send(&queue, owner.take());
                     if owner.push(2) {
-                        send(owner.take());
+                        send(&queue, owner.take());
                     }
                     owner
                 })
             };
-            let (sent, wake) = &*queue;
-            let mut got = Vec::new();
-            let mut unmodelled = false;
-            while got.len() < 2 && !unmodelled {
-                if let Some(batch) = sent.lock().unwrap().pop() {
-                    got.extend(batch);
-                    continue;
-                }
-                let stolen = stealer.steal(|| sent.lock().unwrap().is_empty());
-                if !stolen.is_empty() {
-                    got.extend(stolen);
-                    continue;
-                }
-                let pending = ask_with(std::slice::from_ref(&stealer), || {
-                    unmodelled = true;
-                    false
-                });
-                if pending {
-                    continue;
-                }
-                let mut batches = sent.lock().unwrap();
-                while batches.is_empty() {
-                    batches = wake.wait(batches).unwrap();
-                }
-            }
-            if !unmodelled {
-                got.sort_unstable();
+            if let Some(got) = receive(&queue, &stealer, 2) {
                 assert_eq!(got, [1, 2]);
             }
             drop(sender.join().unwrap());
