@@ -153,9 +153,6 @@ fn raise_then_wake<'a>(flags: impl Iterator<Item = &'a Arc<StopFlag>> + Clone) {
 
 impl Control {
     pub(crate) fn new() -> Arc<Self> {
-        // Before the run's queues are used: their senders take the cheap path from
-        // their first push (see `fence`).
-        crate::fence::init();
         Arc::new(Self {
             state: AtomicU8::new(RUNNING),
             flags: Mutex::new(Vec::new()),

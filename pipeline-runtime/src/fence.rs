@@ -24,46 +24,35 @@
 //! Under loom a fencing sender and a receiver fence with loom's `SeqCst` fences, which
 //! is what the models check; a sender that does not fence does nothing.
 //!
-//! The choice is made once per process ([`init`], called before a run starts its
-//! threads, and by [`asymmetric`] when a batch is made) and never undone, but for a
-//! `membarrier` that fails, which the kernel rules out for a registered process: from
-//! then on a receiver that finds a sender not fencing looks again instead of
-//! sleeping, and no sender stops fencing again.
+//! The choice is made once per process, when the first batch is made
+//! ([`asymmetric`]), and never undone, but for a `membarrier` that fails, which the
+//! kernel rules out for a registered process: from then on a receiver that finds a
+//! sender not fencing looks again instead of sleeping, and no sender stops fencing
+//! again.
 
 #[cfg(not(all(loom, test)))]
 mod imp {
-    use std::sync::atomic::{compiler_fence, fence, AtomicU8, Ordering::*};
+    use std::sync::atomic::{compiler_fence, fence, AtomicBool, Ordering::*};
     use std::sync::Once;
 
-    /// Not chosen yet: both sides fence.
-    const UNKNOWN: u8 = 0;
-    /// `membarrier` registered: a sender may leave out its fence.
-    const MEMBARRIER: u8 = 1;
-    /// No `membarrier`: senders always fence.
-    const FENCES: u8 = 2;
-
-    static STRATEGY: AtomicU8 = AtomicU8::new(UNKNOWN);
+    /// The process registered for `membarrier`, and no barrier has failed since.
+    static MEMBARRIER: AtomicBool = AtomicBool::new(false);
     static CHOOSE: Once = Once::new();
 
-    /// Chooses the strategy, once per process.
-    pub(crate) fn init() {
+    /// Registers for `membarrier` unless refused, once per process. Every reader of
+    /// `MEMBARRIER` calls it first: `call_once` orders the store below before them,
+    /// so `Relaxed` is enough.
+    fn init() {
         CHOOSE.call_once(|| {
             let refused = std::env::var_os("PIPELINE_MEMBARRIER").is_some_and(|v| v == "0");
-            let strategy = if !refused && membarrier::register() {
-                MEMBARRIER
-            } else {
-                FENCES
-            };
-            // Relaxed: `asymmetric` reads it after `call_once`, which orders this store,
-            // and `heavy` runs only after a sender that read it stopped fencing.
-            STRATEGY.store(strategy, Relaxed);
+            MEMBARRIER.store(!refused && membarrier::register(), Relaxed);
         });
     }
 
     /// Whether a sender may leave out its fence, receivers paying with [`heavy`].
     pub(crate) fn asymmetric() -> bool {
         init();
-        STRATEGY.load(Relaxed) == MEMBARRIER
+        MEMBARRIER.load(Relaxed)
     }
 
     /// The sender's side: between its store and its load; a real fence if `fenced`.
@@ -84,10 +73,10 @@ mod imp {
     /// rely on this round (a receiver looks again instead of sleeping).
     #[must_use]
     pub(crate) fn heavy() -> bool {
-        if STRATEGY.load(Relaxed) == MEMBARRIER && membarrier::expedited() {
+        if asymmetric() && membarrier::expedited() {
             return true;
         }
-        STRATEGY.store(FENCES, Relaxed);
+        MEMBARRIER.store(false, Relaxed);
         false
     }
 
@@ -136,8 +125,6 @@ mod imp {
 mod imp {
     use loom::sync::atomic::{fence, Ordering::SeqCst};
 
-    pub(crate) fn init() {}
-
     /// True, so that batches may stop fencing; the models that let them call `heavy`
     /// through a stand-in (see `pending`), and the others stay within `CALM`.
     pub(crate) fn asymmetric() -> bool {
@@ -156,4 +143,4 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{asymmetric, heavy, init, light};
+pub(crate) use imp::{asymmetric, heavy, light};
