@@ -363,7 +363,7 @@ fn run<S: Sink>(
         }
     }
     counters.ended(worker, stopped);
-    // Dropping the sink flushes a finished worker's last batch and disconnects; the
+    // Dropping the sink flushes a finished worker's last batch and leaves the queue; the
     // items it drops are user values, whose `Drop` may panic.
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(sink))) {
         control.fail(Error::panicked(stage, worker, payload));

@@ -1,19 +1,16 @@
 //! The reading end of a queue: a worker's [`Input`] iterator, and the [`Waiter`] that
 //! waits for a batch without holding it.
 
-use super::{Output, Queue, Readers, StopWhen, Tally};
+use super::{Output, Queue, Readers, Received, StopWhen, Tally};
 use crate::spin::Spin;
 use crate::wake;
-use crossbeam_channel::{Receiver, TryRecvError};
 use std::fmt;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// What a reader of a queue needs to wait for it: the wait happens without holding
 /// the reader itself (an ordered stage's workers share one).
 pub(crate) struct Waiter<T> {
-    rx: Receiver<Vec<T>>,
     queue: Arc<Queue<T>>,
     /// When the reading worker stops.
     stop: StopWhen,
@@ -43,7 +40,7 @@ impl<T> Waiter<T> {
         if !idle.spun {
             // Spins and yields while nothing was sent (see `spin`).
             let mut spin = Spin::for_input();
-            while self.rx.is_empty() && !self.should_stop() {
+            while self.queue.sent.is_empty() && !self.should_stop() {
                 if !spin.wait() {
                     idle.spun = true;
                     return;
@@ -56,9 +53,7 @@ impl<T> Waiter<T> {
         }
         // Woken by a sent batch, the last sender leaving, or a stop.
         wake::sleep_on(&[&self.queue.sleepers, self.stop.sleepers()], || {
-            !self.rx.is_empty()
-                || self.queue.senders.load(Ordering::Acquire) == 0
-                || self.should_stop()
+            !self.queue.sent.is_empty() || self.queue.ended() || self.should_stop()
         });
     }
 }
@@ -87,9 +82,9 @@ impl<T> Waiter<T> {
     /// leaves the queue there looks for sleepers, so none is missed: readers go on
     /// taking until the queue is empty.
     #[inline]
-    fn try_recv(&self) -> Result<Vec<T>, TryRecvError> {
-        let got = self.rx.try_recv();
-        if got.is_ok() && self.rx.len() <= self.queue.room_at {
+    fn try_recv(&self) -> Received<T> {
+        let got = self.queue.receive();
+        if matches!(got, Received::Batch(_)) && self.queue.sent.len() <= self.queue.room_at {
             self.queue.readers.room.wake_one();
         }
         got
@@ -104,7 +99,6 @@ impl<T> Waiter<T> {
 impl<T> Clone for Waiter<T> {
     fn clone(&self) -> Self {
         Self {
-            rx: self.rx.clone(),
             queue: Arc::clone(&self.queue),
             stop: self.stop.clone(),
         }
@@ -142,10 +136,10 @@ pub struct Input<T> {
 }
 
 impl<T> Input<T> {
-    pub(super) fn new(rx: Receiver<Vec<T>>, queue: Arc<Queue<T>>, stop: StopWhen) -> Self {
+    pub(super) fn new(queue: Arc<Queue<T>>, stop: StopWhen) -> Self {
         Self {
             readers: queue.readers.join(),
-            wait: Waiter { rx, queue, stop },
+            wait: Waiter { queue, stop },
             batch: Vec::new(),
             worker: None,
             unwinds: false,
@@ -168,7 +162,7 @@ impl<T> Input<T> {
             Some(out) => out.stop_when().clone(),
             None => StopWhen::new(Arc::clone(self.wait.stop.control()), false, Box::new([])),
         };
-        let mut input = Self::new(self.wait.rx.clone(), Arc::clone(&self.wait.queue), stop);
+        let mut input = Self::new(Arc::clone(&self.wait.queue), stop);
         input.unwinds = true;
         input
     }
@@ -195,7 +189,7 @@ impl<T> Input<T> {
     }
 
     /// The end of the input: `None`, unless the run stopped (a failure upstream is
-    /// recorded before the failed worker's sender disconnects), which stops the worker.
+    /// recorded before the failed worker's sender leaves the queue), which stops the worker.
     fn end(&self) -> Option<T> {
         if self.wait.ended_by_stop() {
             return self.stop();
@@ -213,12 +207,12 @@ impl<T> Input<T> {
             return Take::End;
         }
         match self.wait.try_recv() {
-            Ok(batch) if !batch.is_empty() => Take::Batch(batch),
-            Ok(_) => Take::Empty,
-            // Every sender flushed its pending batch before disconnecting.
-            Err(TryRecvError::Disconnected) => Take::End,
-            Err(TryRecvError::Empty) if !steal => Take::Empty,
-            Err(TryRecvError::Empty) => match self.wait.queue.steal(&self.wait.rx) {
+            Received::Batch(batch) if !batch.is_empty() => Take::Batch(batch),
+            Received::Batch(_) => Take::Empty,
+            // Every sender flushed its pending batch before leaving.
+            Received::Ended => Take::End,
+            Received::Empty if !steal => Take::Empty,
+            Received::Empty => match self.wait.queue.steal() {
                 stolen if stolen.is_empty() => Take::Empty,
                 stolen => Take::Batch(stolen),
             },
@@ -229,7 +223,9 @@ impl<T> Input<T> {
     fn refill(&mut self) -> bool {
         // The clock is read only when the queue is empty and the worker must wait.
         let (got, waiting) = match self.wait.try_recv() {
-            Ok(batch) if !batch.is_empty() && !self.should_stop() => (Some(batch), None),
+            Received::Batch(batch) if !batch.is_empty() && !self.should_stop() => {
+                (Some(batch), None)
+            }
             _ => (None, Some(Instant::now())),
         };
         let got = got.or_else(|| self.receive());
@@ -290,7 +286,7 @@ impl<T> Drop for Input<T> {
 impl<T> fmt::Debug for Input<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Input")
-            .field("queued_batches", &self.wait.rx.len())
+            .field("queued_batches", &self.wait.queue.sent.len())
             .field("in_hand", &self.batch.len())
             .finish()
     }

@@ -1,9 +1,9 @@
 //! The queue between two stages, seen as an [`Input`] iterator by the workers that
 //! read it and as an [`Output`] by the workers that feed it.
 //!
-//! Items cross it in batches, to pay for one channel operation per batch instead of
-//! per item, but a batch never holds an item back from an idle reader. Each sender
-//! fills a [`Batch`](crate::pending::Batch); a reader that finds the queue empty
+//! Items cross it in batches, to pay for one operation on the shared ring per batch
+//! instead of per item, but a batch never holds an item back from an idle reader. Each
+//! sender fills a [`Batch`](crate::pending::Batch); a reader that finds the queue empty
 //! waits a moment (see [`spin`](crate::spin)), then takes whatever is pending (the
 //! sender may be blocked in its own code after pushing), and only then sleeps. Not
 //! at once (see [`Idle`]): while items flow, a batch fills within moments, and taking
@@ -38,15 +38,20 @@ use crate::control::{lock, Control};
 use crate::pending::{Stealer, MAX_BATCH};
 use crate::stats::StageCounters;
 use crate::wake::Sleepers;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_queue::ArrayQueue;
 use output::Target;
 use std::fmt;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use stop::Readers;
 
 /// What the readers and senders of one queue share.
 pub(crate) struct Queue<T> {
+    /// The batches sent and not yet taken. A lock-free ring, not a channel: readers
+    /// and senders sleep and wake through [`Sleepers`] of their own (see
+    /// [`wake`](crate::wake)), so a channel's own waiting would be paid on every batch
+    /// for nothing.
+    sent: ArrayQueue<Vec<T>>,
     /// A stealer of every sender's batch, for readers to take when the queue is empty.
     pending: Mutex<Senders<T>>,
     batch: usize,
@@ -60,15 +65,15 @@ pub(crate) struct Queue<T> {
     reader: Arc<StageCounters>,
     /// Readers asleep until a batch is sent or the last sender leaves.
     sleepers: Sleepers,
-    /// Senders still connected (one per [`Target`]): 0 once the channel is
-    /// disconnected. Decremented `Release` after the target's channel sender is
-    /// dropped, read `Acquire` by a reader about to sleep, which then finds the
-    /// channel disconnected.
+    /// Senders still connected (one per [`Target`]): the stream has ended once it is
+    /// 0 and `sent` is empty. Decremented `Release` by a leaving sender after its last
+    /// batch is in `sent`; read `Acquire` by readers, which then look at `sent` once
+    /// more and find every batch sent before it.
     senders: AtomicUsize,
     /// Emptied batch vectors, which readers hand back and senders fill again: a batch
     /// allocated by one thread and freed by another made the allocator's locks
     /// contended (a third of the context switches of the empty-stage benchmark).
-    spare: (Sender<Vec<T>>, Receiver<Vec<T>>),
+    spare: ArrayQueue<Vec<T>>,
 }
 
 /// The batches of a queue's senders.
@@ -82,20 +87,37 @@ struct Senders<T> {
 impl<T> Queue<T> {
     /// A vector to fill with a batch: a spare one if there is one.
     fn buffer(&self) -> Vec<T> {
-        self.spare.1.try_recv().unwrap_or_default()
+        self.spare.pop().unwrap_or_default()
     }
 
     /// Keeps `buffer`, emptied, for a later batch (or drops it if enough are kept).
     fn recycle(&self, mut buffer: Vec<T>) {
         if buffer.capacity() != 0 {
             buffer.clear();
-            let _ = self.spare.0.try_send(buffer);
+            let _ = self.spare.push(buffer);
         }
     }
 
-    fn steal(&self, rx: &Receiver<Vec<T>>) -> Vec<T> {
+    /// Takes the oldest batch sent, if there is one. [`Received::Ended`] once every
+    /// sender has left and every batch they sent was taken.
+    fn receive(&self) -> Received<T> {
+        // First: once it reads 0, every batch was sent before it (`Queue::senders`).
+        let ended = self.ended();
+        match self.sent.pop() {
+            Some(batch) => Received::Batch(batch),
+            None if ended => Received::Ended,
+            None => Received::Empty,
+        }
+    }
+
+    /// Whether every sender has left (the batches they sent may still be there).
+    fn ended(&self) -> bool {
+        self.senders.load(Ordering::Acquire) == 0
+    }
+
+    fn steal(&self) -> Vec<T> {
         for pending in lock(&self.pending).stealers.iter() {
-            let stolen = pending.steal(|| rx.is_empty());
+            let stolen = pending.steal(|| self.sent.is_empty());
             if !stolen.is_empty() {
                 return stolen;
             }
@@ -126,8 +148,8 @@ pub(crate) fn queue<T>(
     reader: Arc<StageCounters>,
 ) -> (Output<T>, Input<T>) {
     let (batch, batches) = shape(capacity);
-    let (tx, rx) = crossbeam_channel::bounded(batches);
     let queue = Arc::new(Queue {
+        sent: ArrayQueue::new(batches),
         pending: Mutex::new(Senders {
             stealers: Vec::new(),
             asked: false,
@@ -138,14 +160,23 @@ pub(crate) fn queue<T>(
         reader,
         sleepers: Sleepers::new(),
         senders: AtomicUsize::new(0),
-        // As many as the channel holds, and one a reader or two holds: more would
+        // As many as the queue holds, and one a reader or two holds: more would
         // only wait here.
-        spare: crossbeam_channel::bounded(batches + 2),
+        spare: ArrayQueue::new(batches + 2),
     });
-    let output = Output::new(Target::new(tx, Arc::clone(&queue), None), control);
+    let output = Output::new(Target::new(Arc::clone(&queue), None), control);
     let stop = StopWhen::new(Arc::clone(control), false, Box::new([]));
-    let input = Input::new(rx, queue, stop);
+    let input = Input::new(queue, stop);
     (output, input)
+}
+
+/// What a look at the batches sent found.
+enum Received<T> {
+    Batch(Vec<T>),
+    /// Nothing now; senders are still connected.
+    Empty,
+    /// Every sender has left and every batch was taken: the end of the stream.
+    Ended,
 }
 
 /// A stage's counters and the index of one of its workers.

@@ -6,17 +6,13 @@ use crate::pending::{batch, Batch};
 use crate::spin::Spin;
 use crate::stats::StageCounters;
 use crate::wake;
-use crossbeam_channel::{Sender, TrySendError};
 use std::fmt;
-use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// One sender's end of one queue, with the batch it is filling.
 pub(super) struct Target<T> {
-    /// Dropped in `drop` before the readers are told the last sender left.
-    tx: ManuallyDrop<Sender<Vec<T>>>,
     queue: Arc<Queue<T>>,
     /// The queue's readers, held here to check for closing on every item.
     readers: Arc<Readers>,
@@ -27,7 +23,7 @@ pub(super) struct Target<T> {
 }
 
 impl<T> Target<T> {
-    pub(super) fn new(tx: Sender<Vec<T>>, queue: Arc<Queue<T>>, sender: Tally) -> Self {
+    pub(super) fn new(queue: Arc<Queue<T>>, sender: Tally) -> Self {
         let (pending, stealer) = batch(queue.batch);
         let mut senders = lock(&queue.pending);
         if senders.asked {
@@ -38,7 +34,6 @@ impl<T> Target<T> {
         drop(senders);
         queue.senders.fetch_add(1, Ordering::Relaxed);
         Self {
-            tx: ManuallyDrop::new(tx),
             readers: Arc::clone(&queue.readers),
             queue,
             pending,
@@ -91,10 +86,9 @@ impl<T> Target<T> {
 
     /// Sends `batch` (last item first), waiting while the queue is full.
     fn send(&mut self, batch: Vec<T>, stop: &StopWhen) -> Result<(), Stopped> {
-        let (sent, blocked) = match self.tx.try_send(batch) {
+        let (sent, blocked) = match self.queue.sent.push(batch) {
             Ok(()) => (Ok(()), None),
-            Err(TrySendError::Disconnected(_)) => (Err(Stopped), None),
-            Err(TrySendError::Full(batch)) => {
+            Err(batch) => {
                 let since = Instant::now();
                 (self.send_when_free(batch, stop), Some(since))
             }
@@ -105,7 +99,7 @@ impl<T> Target<T> {
         self.queue
             .reader
             .queue()
-            .sample(self.tx.len(), blocked.is_some());
+            .sample(self.queue.sent.len(), blocked.is_some());
         if let (Some(since), Some((stage, worker))) = (blocked, &self.sender) {
             stage.worker(*worker).blocked_on_output(since);
         }
@@ -134,10 +128,9 @@ impl<T> Target<T> {
         let mut batch = batch;
         let mut spin = Spin::for_room();
         loop {
-            batch = match self.tx.try_send(batch) {
+            batch = match self.queue.sent.push(batch) {
                 Ok(()) => return Ok(()),
-                Err(TrySendError::Disconnected(_)) => return Err(Stopped),
-                Err(TrySendError::Full(batch)) => batch,
+                Err(batch) => batch,
             };
             if gone() {
                 return Err(Stopped);
@@ -146,7 +139,7 @@ impl<T> Target<T> {
                 // Woken by a reader taking the queue down to `room_at`, by the last
                 // reader leaving, or by a stop (through the worker's flag).
                 wake::sleep_on(&[&self.readers.room, stop.sleepers()], || {
-                    self.tx.len() <= self.queue.room_at || gone()
+                    self.queue.sent.len() <= self.queue.room_at || gone()
                 });
             }
         }
@@ -167,10 +160,9 @@ impl<T> Drop for Target<T> {
         lock(&self.queue.pending)
             .stealers
             .retain(|p| !p.steals_from(&self.pending));
-        // SAFETY: dropped once, here, and not used after.
-        unsafe { ManuallyDrop::drop(&mut self.tx) };
+        // After its last batch is sent (`Queue::senders`).
         if self.queue.senders.fetch_sub(1, Ordering::Release) == 1 {
-            // Disconnected: every reader asleep sees the end of the stream.
+            // The last sender left: every reader asleep sees the end of the stream.
             self.queue.sleepers.wake_all();
         }
     }
@@ -224,8 +216,7 @@ impl<T> Output<T> {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let tx = Sender::clone(&t.tx);
-                let mut target = Target::new(tx, Arc::clone(&t.queue), sender.clone());
+                let mut target = Target::new(Arc::clone(&t.queue), sender.clone());
                 // A broadcast sends each item once per branch; count it once.
                 target.counts_items = i == 0;
                 target
@@ -271,7 +262,7 @@ impl<T> Output<T> {
 
     /// Whether a send would wait now: some queue it feeds is full.
     pub(crate) fn is_full(&self) -> bool {
-        self.targets.iter().any(|t| t.tx.is_full())
+        self.targets.iter().any(|t| t.queue.sent.is_full())
     }
 
     /// Drops the items not yet sent: the worker failed or was stopped, and nothing it
@@ -359,7 +350,7 @@ impl<T> Output<T> {
 
 impl<T> Drop for Output<T> {
     /// The end of this worker's stream: what is pending goes out before the queues
-    /// see this sender disconnect, unless the run was stopped (a failed worker records
+    /// see this sender leave, unless the run was stopped (a failed worker records
     /// its failure before its output is dropped, so it sends nothing more).
     fn drop(&mut self) {
         let stop = &self.stop;

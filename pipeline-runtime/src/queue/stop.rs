@@ -13,7 +13,8 @@ pub(crate) struct Readers {
     count: AtomicUsize,
     /// Set once, when `count` drops to 0, and then the stop flag of every writer told.
     /// Read `Relaxed`, on every item only by a broadcast's branches: a writer that
-    /// misses it for a few items still finds the channel disconnected when it sends.
+    /// misses it for a few items sends them into the queue nobody reads, which drops
+    /// them with itself, and a writer waiting for room there looks at it again.
     closed: AtomicBool,
     /// Fires when closed: wakes an upstream worker in `pipeline::sleep`.
     gone: Signal,
@@ -113,9 +114,10 @@ impl StopWhen {
     /// At the end of the worker's input: whether the input ended because the run
     /// stopped, not because every sender finished. The run's state is read besides the
     /// flag: a stop sets the state, then raises the flags one by one, and a worker
-    /// upstream that saw its own flag first may have ended and disconnected this
-    /// input before this worker's flag is raised. That worker saw the state set (the
-    /// flags are `Release`/`Acquire`), and the disconnect orders it before this read.
+    /// upstream that saw its own flag first may have ended and left this input before
+    /// this worker's flag is raised. That worker saw the state set (the flags are
+    /// `Release`/`Acquire`), and its leaving (`Queue::senders`, `Release`, read
+    /// `Acquire` before the input ends) orders it before this read.
     pub(crate) fn ended_by_stop(&self) -> bool {
         self.now() || self.control.should_stop(false)
     }
