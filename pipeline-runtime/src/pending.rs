@@ -132,15 +132,19 @@ struct Fencing {
 
 impl Fencing {
     /// After a take: fences from now on if a receiver asked since the last one, or
-    /// stops fencing once none asked for `stop_after` batches.
-    fn after_take(&mut self, asked: bool, flag: &AtomicBool) {
+    /// stops fencing once none asked for `stop_after` batches that had items pushed.
+    /// A batch taken with no push says nothing of the receivers: an owner that sends
+    /// whole vectors instead (an ordered stage's results) never answers a request
+    /// with a push, so it must not stop fencing, or every receiver that asks it would
+    /// pay a `membarrier`.
+    fn after_take(&mut self, asked: bool, pushed: bool, flag: &AtomicBool) {
         if asked {
             self.calm = 0;
             if !self.fenced {
                 self.fenced = true;
                 flag.store(true, Release);
             }
-        } else if let (true, Some(limit)) = (self.fenced, self.stop_after) {
+        } else if let (true, true, Some(limit)) = (pushed, self.fenced, self.stop_after) {
             self.calm += 1;
             // `asymmetric` again: false for good once a `membarrier` failed.
             if self.calm >= limit && fence::asymmetric() {
@@ -279,8 +283,10 @@ impl<T> Batch<T> {
     /// Takes every item no stealer has taken, last first, into `buffer`'s allocation,
     /// and starts an empty batch.
     pub(crate) fn take_into(&mut self, buffer: Vec<T>) -> Vec<T> {
+        let pushed = self.filled > 0;
         let taken = self.claim_all(buffer);
-        self.fencing.after_take(self.answering, &self.shared.fenced);
+        self.fencing
+            .after_take(self.answering, pushed, &self.shared.fenced);
         if std::mem::take(&mut self.answering) && taken.is_empty() {
             // Stealers took every item, this push's included, between the push and
             // this claim; the request consumed may be that of a receiver that stole
@@ -519,6 +525,17 @@ mod tests {
         b.push(4);
         assert_eq!(b.take(), [4]);
         assert!(fenced(&b), "calm again for one batch only");
+    }
+
+    /// An owner that sends whole vectors (an ordered stage) takes its batch empty
+    /// before each: that is no sign that receivers keep up, and they ask it often.
+    #[test]
+    fn a_batch_taken_with_nothing_pushed_keeps_fencing() {
+        let (mut b, _s) = batch_fencing::<u32>(4, Some(2));
+        for _ in 0..10 {
+            assert!(b.take().is_empty());
+        }
+        assert!(b.fencing.fenced && b.shared.fenced.load(SeqCst));
     }
 
     #[test]
