@@ -195,3 +195,48 @@ impl fmt::Display for Stopped {
 }
 
 impl std::error::Error for Stopped {}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::stats::Recorder;
+    use std::thread;
+
+    /// Through a queue of a few small batches, so that senders wait for room and the
+    /// reader for items: every item arrives once, each sender's in its order, and the
+    /// stream ends once every sender has left (under Miri too, which checks the ring).
+    #[test]
+    fn every_item_arrives_once_and_the_stream_ends_when_the_senders_leave() {
+        const ITEMS: u32 = if cfg!(miri) { 100 } else { 2_000 };
+        let control = Control::new();
+        let (output, input) = queue::<u32>(16, &control, Recorder::new().stage(0, 1, 8));
+        let senders: Vec<_> = (0..2)
+            .map(|sender| {
+                let mut out = output.clone();
+                thread::spawn(move || {
+                    for i in 0..ITEMS {
+                        out.push(sender * ITEMS + i).expect("the queue is read");
+                    }
+                })
+            })
+            .collect();
+        drop(output);
+        let got: Vec<u32> = input.collect();
+        for sender in senders {
+            sender.join().expect("a sender panicked");
+        }
+        for sender in 0..2 {
+            let mine: Vec<u32> = got
+                .iter()
+                .copied()
+                .filter(|i| i / ITEMS == sender)
+                .collect();
+            let sent: Vec<u32> = (sender * ITEMS..(sender + 1) * ITEMS).collect();
+            assert_eq!(
+                mine, sent,
+                "sender {sender}'s items, once each and in order"
+            );
+        }
+        assert_eq!(got.len(), 2 * ITEMS as usize);
+    }
+}
