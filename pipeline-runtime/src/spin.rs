@@ -14,8 +14,60 @@
 //! yielding again would not find it. Through three stages beside two spinning threads
 //! on 2 cores, an item took 9.6 ms (median) with 4 yields every time, 5.9 ms with
 //! this. The other two waits yield on (see [`Spin::for_turn`]).
+//!
+//! Spinning only helps where the thread waited for runs on another CPU meanwhile. Where
+//! the process has more pipeline threads running than CPUs (four threads of a 2-worker
+//! stage on a 2-core machine), it may be waiting for the CPU the spinner holds: a
+//! waiting worker then skips the spins and yields at once ([`Running`]). On the VM of
+//! `BENCHMARKS.md` (15 alternating runs each), that took the empty stage from 12.9 to
+//! 11.4 ns an item (medians), the ordered one from 16.5 to 15.4, and the trivial chain
+//! from 15.2 to 12.2; `count_to => total`, two threads on two CPUs, keeps its spins,
+//! without which it ran slower.
 
+use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// Pipeline threads of this process that are running: started and not asleep (see
+/// [`Running`]). Signed: a thread that is not a worker's may sleep too (it takes
+/// itself off and puts itself back). `Relaxed`: it only steers whether to spin.
+static RUNNING: AtomicIsize = AtomicIsize::new(0);
+
+/// A worker's thread, counted among the [`RUNNING`] while this lives, but for its
+/// sleeps ([`Running::asleep`]).
+#[derive(Debug)]
+pub(crate) struct Running(());
+
+impl Running {
+    /// Counts the calling thread, until the value is dropped.
+    pub(crate) fn start() -> Self {
+        RUNNING.fetch_add(1, Relaxed);
+        Running(())
+    }
+
+    /// Runs `sleep` with the calling thread not counted meanwhile.
+    pub(crate) fn asleep<R>(sleep: impl FnOnce() -> R) -> R {
+        RUNNING.fetch_sub(1, Relaxed);
+        let woken = sleep();
+        RUNNING.fetch_add(1, Relaxed);
+        woken
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Whether more pipeline threads run than the process has CPUs.
+fn crowded() -> bool {
+    static CPUS: OnceLock<isize> = OnceLock::new();
+    let cpus = *CPUS.get_or_init(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().try_into().unwrap_or(isize::MAX))
+    });
+    RUNNING.load(Relaxed) > cpus
+}
 
 /// Yields that took this long together gave the CPU to another thread for a time
 /// slice: the machine is busy. On a quiet machine the yields take a few µs in all, and
@@ -82,9 +134,18 @@ impl Spin {
 
     /// Waits a little: a spin, longer at each call, then a yield of the CPU. False,
     /// at once, when the moment is over (every spin and yield made, or the yields gave
-    /// the CPU away): the caller should look once more and then sleep.
+    /// the CPU away): the caller should look once more and then sleep. No spins where
+    /// more pipeline threads run than there are CPUs (see the module docs).
     #[inline]
     pub(crate) fn wait(&mut self) -> bool {
+        self.wait_unless(crowded)
+    }
+
+    /// [`wait`](Self::wait), skipping the spins if `crowded()` says so at the first.
+    fn wait_unless(&mut self, crowded: impl FnOnce() -> bool) -> bool {
+        if self.step == 0 && crowded() {
+            self.step = self.spin_steps + 1;
+        }
         if self.step <= self.spin_steps {
             for _ in 0..1u32 << self.step {
                 std::hint::spin_loop();
@@ -110,15 +171,20 @@ impl Spin {
 mod tests {
     use super::*;
 
-    /// How many times `spin` waits before its moment is over; it stays over.
-    fn waits(mut spin: Spin) -> u32 {
+    /// How many times `spin` waits before its moment is over, in a process that is
+    /// `crowded` or not; it stays over.
+    fn waits_if(crowded: bool, mut spin: Spin) -> u32 {
         let mut waits = 0;
-        while spin.wait() {
+        while spin.wait_unless(|| crowded) {
             waits += 1;
             assert!(waits <= 100, "the moment never ends");
         }
-        assert!(!spin.wait(), "a moment over stays over");
+        assert!(!spin.wait_unless(|| crowded), "a moment over stays over");
         waits
+    }
+
+    fn waits(spin: Spin) -> u32 {
+        waits_if(false, spin)
     }
 
     /// The waits for room and for a turn keep the steps they were measured with,
@@ -129,13 +195,26 @@ mod tests {
         assert_eq!(waits(Spin::for_turn()), 7 + 4);
     }
 
+    /// Where more pipeline threads run than there are CPUs, a wait yields at once.
+    #[test]
+    fn a_crowded_process_yields_without_spinning() {
+        assert_eq!(waits_if(true, Spin::for_room()), 6);
+        assert_eq!(waits_if(true, Spin::for_turn()), 4);
+        let mut spin = Spin::for_input();
+        assert!(spin.wait_unless(|| true));
+        assert!(
+            matches!(spin.busy, Busy::Watched(Some(_))),
+            "the first wait was a yield"
+        );
+    }
+
     /// A reader's yields may end early where the machine is busy, never its spins; it
     /// reads the clock only once the spinning is over.
     #[test]
     fn a_reader_spins_seven_times_then_yields_at_most_four() {
         let mut spin = Spin::for_input();
         for _ in 0..7 {
-            assert!(spin.wait());
+            assert!(spin.wait_unless(|| false));
         }
         assert_eq!(
             spin.busy,

@@ -23,6 +23,7 @@
 //! unparks it. A thread's park token is kept if the unpark comes before the park, so
 //! that order is covered too. Spurious wake-ups are harmless: the sleeper looks again.
 
+use crate::spin::Running;
 use crate::sync::{fence, thread, AtomicUsize, Mutex};
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
@@ -120,7 +121,7 @@ pub(crate) fn sleep_on(lists: &[&Sleepers], ready: impl FnOnce() -> bool) {
     // Pairs with the fence of `wake_one` and `wake_all`.
     fence(SeqCst);
     if !ready() {
-        thread::park();
+        Running::asleep(thread::park);
     }
     for list in lists {
         list.remove(&me);

@@ -37,6 +37,7 @@
 
 use crate::control::{lock, Control};
 use crate::queue::{queue, shape, StopWhen};
+use crate::spin::Running;
 use crate::stats::{Recorder, StageCounters};
 use crate::{BoxError, Error, Input, Options, Output, Replicate};
 use crossbeam_channel::Select;
@@ -293,6 +294,7 @@ impl Launch {
             .name(format!("{stage}#{worker}"))
             .spawn(move || {
                 crate::slice::shorten();
+                let _running = Running::start();
                 run(&stage, worker, &control, &counters, sink, body)
             })
             .map_err(|e| Error::spawn(&opts.name, e))?;
