@@ -24,6 +24,12 @@ fn tight(x: u64) -> u64 {
     x + 1
 }
 
+/// A queue that holds nothing: items are handed over one at a time.
+#[stage(workers = 2, buffer = 0)]
+fn handed_over(x: u64) -> u64 {
+    x
+}
+
 #[stage(buffer = 7)]
 fn small(xs: impl Iterator<Item = u64>) -> impl Iterator<Item = u64> {
     xs
@@ -58,6 +64,17 @@ fn an_ordered_stage_behind_a_one_item_queue_keeps_order() {
         pipeline!(numbers(5000) => tight => collect).run().unwrap()
     });
     assert_eq!(got, (1..=5000).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_queue_of_no_items_hands_every_item_over() {
+    let mut got = no_hang("buffer = 0", || {
+        pipeline!(numbers(3000) => handed_over => collect)
+            .run()
+            .unwrap()
+    });
+    got.sort_unstable();
+    assert_eq!(got, (0..3000).collect::<Vec<_>>());
 }
 
 type Acks = Arc<Mutex<Receiver<u64>>>;

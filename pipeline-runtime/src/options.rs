@@ -41,7 +41,8 @@ impl Options {
         self
     }
 
-    /// Holds at most `items` items in this stage's input queue (0: hand-over only);
+    /// Holds at most `items` items in this stage's input queue (0: items are handed
+    /// over one at a time, as with 1);
     /// more than [`MAX_BUFFER`] makes the run fail with an [`Error`].
     pub fn buffer(mut self, items: usize) -> Self {
         self.buffer = items;

@@ -133,10 +133,12 @@ impl<T> Queue<T> {
     }
 }
 
-/// The batch size and the capacity in batches of a queue of about `capacity` items.
+/// The batch size and the capacity in batches of a queue of about `capacity` items:
+/// at least one batch of one item, so that a queue of none hands items over one at a
+/// time.
 pub(crate) fn shape(capacity: usize) -> (usize, usize) {
     let batch = (capacity / 8).clamp(1, 64.min(MAX_BATCH));
-    (batch, capacity / batch)
+    (batch, (capacity / batch).max(1))
 }
 
 /// Creates the bounded queue in front of a stage, holding about `capacity` items.
