@@ -284,9 +284,11 @@ impl<T> Batch<T> {
     /// and starts an empty batch.
     pub(crate) fn take_into(&mut self, buffer: Vec<T>) -> Vec<T> {
         let pushed = self.filled > 0;
+        // A request no push has answered yet counts too: an owner that sends whole
+        // vectors never answers one with a push, and must fence again all the same.
+        let asked = self.answering || self.shared.hungry.load(Relaxed);
         let taken = self.claim_all(buffer);
-        self.fencing
-            .after_take(self.answering, pushed, &self.shared.fenced);
+        self.fencing.after_take(asked, pushed, &self.shared.fenced);
         if std::mem::take(&mut self.answering) && taken.is_empty() {
             // Stealers took every item, this push's included, between the push and
             // this claim; the request consumed may be that of a receiver that stole
@@ -535,6 +537,22 @@ mod tests {
         for _ in 0..10 {
             assert!(b.take().is_empty());
         }
+        assert!(b.fencing.fenced && b.shared.fenced.load(SeqCst));
+    }
+
+    /// An owner that stopped fencing and then sends only whole vectors fences again
+    /// once a receiver asks, though no push answers the request.
+    #[test]
+    fn a_request_seen_at_a_take_makes_pushes_fence_again() {
+        let (mut b, s) = batch_fencing(4, Some(1));
+        b.push(1);
+        assert_eq!(b.take(), [1]);
+        if !fence::asymmetric() {
+            return; // Pushes always fence here: see the test above.
+        }
+        assert!(!b.fencing.fenced, "one calm batch of one");
+        assert!(!s.ask(), "nothing pending, after a membarrier");
+        assert!(b.take().is_empty());
         assert!(b.fencing.fenced && b.shared.fenced.load(SeqCst));
     }
 

@@ -29,8 +29,10 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Pipeline threads of this process that are running: started and not asleep (see
-/// [`Running`]). Signed: a thread that is not a worker's may sleep too (it takes
-/// itself off and puts itself back). `Relaxed`: it only steers whether to spin.
+/// [`Running`]). A worker blocked elsewhere (in its stage's own I/O, or on the pipe to
+/// its child process) still counts: the others then spin less, never more. Signed: a
+/// thread that is not a worker's may sleep too (it takes itself off and puts itself
+/// back). `Relaxed`: it only steers whether to spin.
 static RUNNING: AtomicIsize = AtomicIsize::new(0);
 
 /// A worker's thread, counted among the [`RUNNING`] while this lives, but for its
