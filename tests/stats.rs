@@ -252,3 +252,38 @@ fn an_ordered_worker_ahead_of_the_window_is_blocked_on_output() {
     );
     assert_eq!(stats.stages[2].queue.map(|q| q.full), Some(0.0), "{stats}");
 }
+
+/// Yields `n` items, each only once the consumer has taken the one before.
+#[producer]
+fn gated(
+    n: u64,
+    acks: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+) -> impl Iterator<Item = u64> {
+    (0..n).inspect(move |&x| {
+        if x > 0 {
+            acks.lock().unwrap().recv().unwrap();
+        }
+    })
+}
+
+#[consumer]
+fn acking(xs: impl Iterator<Item = u64>, ack: std::sync::mpsc::SyncSender<()>) -> u64 {
+    xs.inspect(|_| {
+        // The producer stops listening after its last item.
+        let _ = ack.send(());
+    })
+    .sum()
+}
+
+/// The workers of an ordered stage behind a producer that waits for every item to
+/// reach the consumer must wait for their input, and the stats say so.
+#[test]
+fn an_ordered_stage_counts_its_wait_for_input() {
+    let (sum, stats) = no_hang("ordered wait", || {
+        let (ack, acks) = sync_channel(1);
+        pipeline!(gated(20, std::sync::Mutex::new(acks)) => inc => acking(ack)).run_with_stats()
+    });
+    assert_eq!(sum.unwrap(), (1..=20).sum::<u64>());
+    let inc = stats.stages.iter().find(|s| s.name == "inc").unwrap();
+    assert!(inc.waiting_for_input > std::time::Duration::ZERO, "{inc:?}");
+}

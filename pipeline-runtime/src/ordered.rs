@@ -65,10 +65,17 @@ impl<T> Taker<T> {
 
     /// The next batch, last item first (see `pending`), with every batch that can be
     /// had at once added, up to about `most` items; its number and the number of its
-    /// first item. `None` at the end of the input or on a stop.
-    pub(crate) fn take(&self, most: usize) -> Option<(u64, u64, Vec<T>)> {
+    /// first item. `None` at the end of the input or on a stop. A wait for input
+    /// counts as `counters`'; the clock is read only if there is one (two reads every
+    /// batch were 1.6 % of the empty ordered stage's `perf` samples).
+    pub(crate) fn take(
+        &self,
+        most: usize,
+        counters: &WorkerCounters,
+    ) -> Option<(u64, u64, Vec<T>)> {
         let mut idle = Idle::default();
-        loop {
+        let mut waiting = None;
+        let taken = loop {
             let mut taker = lock(&self.taker);
             match taker.0.try_batch(idle.may_steal()) {
                 Take::Batch(mut batch) => {
@@ -85,14 +92,19 @@ impl<T> Taker<T> {
                     let (seq, first) = (taker.1, taker.2);
                     taker.1 += 1;
                     taker.2 += batch.len() as u64;
-                    return Some((seq, first, batch));
+                    break Some((seq, first, batch));
                 }
-                Take::End => return None,
+                Take::End => break None,
                 Take::Empty => {}
             }
             drop(taker);
+            waiting.get_or_insert_with(Instant::now);
             self.waiter.park(&mut idle);
+        };
+        if let Some(since) = waiting {
+            counters.waited_for_input(since);
         }
+        taken
     }
 
     /// Gives an emptied batch back, to be filled again.
@@ -191,10 +203,7 @@ impl<T, U> InOrder<T, U> {
         // batches sent, so that no batch allocates (see `Queue::spare`).
         let mut mapped = Vec::new();
         loop {
-            let waiting = Instant::now();
-            let taken = self.taker.take(self.most);
-            counters.waited_for_input(waiting);
-            let Some((seq, first, batch)) = taken else {
+            let Some((seq, first, batch)) = self.taker.take(self.most, counters) else {
                 return self.stopped_or_done();
             };
             counters.received(batch.len());

@@ -17,7 +17,6 @@ use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 /// The most items a worker sends its child at once. Fewer when fewer are waiting:
 /// a worker takes what its input holds, so batches grow with the load.
@@ -110,10 +109,8 @@ where
                         let mut mapped = Vec::new();
                         let counters = counters.worker(worker);
                         loop {
-                            let waiting = Instant::now();
-                            let taken = taker.take(MAX_BATCH);
-                            counters.waited_for_input(waiting);
-                            let Some((_, first, mut batch)) = taken else {
+                            let Some((_, first, mut batch)) = taker.take(MAX_BATCH, counters)
+                            else {
                                 if taker.ended_by_stop() {
                                     unwind_stopped();
                                 }

@@ -223,10 +223,7 @@ fn send<T: Serialize>(
         if control.is_stopped() {
             return Ok(());
         }
-        let waiting = Instant::now();
-        let taken = taker.take(most);
-        counters.worker(0).waited_for_input(waiting);
-        let Some((_, _, mut batch)) = taken else {
+        let Some((_, _, mut batch)) = taker.take(most, counters.worker(0)) else {
             break;
         };
         // In input order: the batch came last item first (see `pending`).
