@@ -255,13 +255,10 @@ fn an_ordered_worker_ahead_of_the_window_is_blocked_on_output() {
 
 /// Yields `n` items, each only once the consumer has taken the one before.
 #[producer]
-fn gated(
-    n: u64,
-    acks: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
-) -> impl Iterator<Item = u64> {
+fn gated(n: u64, acks: std::sync::mpsc::Receiver<()>) -> impl Iterator<Item = u64> {
     (0..n).inspect(move |&x| {
         if x > 0 {
-            acks.lock().unwrap().recv().unwrap();
+            acks.recv().unwrap();
         }
     })
 }
@@ -281,7 +278,7 @@ fn acking(xs: impl Iterator<Item = u64>, ack: std::sync::mpsc::SyncSender<()>) -
 fn an_ordered_stage_counts_its_wait_for_input() {
     let (sum, stats) = no_hang("ordered wait", || {
         let (ack, acks) = sync_channel(1);
-        pipeline!(gated(20, std::sync::Mutex::new(acks)) => inc => acking(ack)).run_with_stats()
+        pipeline!(gated(20, acks) => inc => acking(ack)).run_with_stats()
     });
     assert_eq!(sum.unwrap(), (1..=20).sum::<u64>());
     let inc = stats.stages.iter().find(|s| s.name == "inc").unwrap();

@@ -208,11 +208,7 @@ impl Launch {
         reads: bool,
     ) -> Result<Arc<StageCounters>, Error> {
         opts.check()?;
-        let queue_batches = if reads {
-            shape(opts.buffer).1.max(1)
-        } else {
-            0
-        };
+        let queue_batches = if reads { shape(opts.buffer).1 } else { 0 };
         Ok(self.recorder.stage(id, opts.workers, queue_batches))
     }
 

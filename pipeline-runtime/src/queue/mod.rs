@@ -67,8 +67,8 @@ pub(crate) struct Queue<T> {
     sleepers: Sleepers,
     /// Senders still connected (one per [`Target`]): the stream has ended once it is
     /// 0 and `sent` is empty. Decremented `Release` by a leaving sender after its last
-    /// batch is in `sent`; read `Acquire` by readers, which then look at `sent` once
-    /// more and find every batch sent before it.
+    /// batch is in `sent`; read `Acquire` by readers before they look at `sent`, where
+    /// they then find every batch sent before it (see `receive`).
     senders: AtomicUsize,
     /// Emptied batch vectors, which readers hand back and senders fill again: a batch
     /// allocated by one thread and freed by another made the allocator's locks
